@@ -1,0 +1,241 @@
+//! `BearerGuard`: from an `Authorization` header to an `AuthInfo` or an `AuthError`.
+
+use std::time::Instant;
+
+use http::HeaderMap;
+
+use crate::{
+    bearer, AuthError, AuthInfo, BearerPolicy, Challenge, ChallengeContext, Check, Event,
+    ProviderSet, SharedObserver,
+};
+
+/// Authenticates requests against the configured providers and authorizes
+/// them against the resource's (and a tool's) required scopes.
+///
+/// ```
+/// use std::sync::Arc;
+/// use warden_core::*;
+///
+/// # tokio_test_block_on(async {
+/// let guard = BearerGuard::new(
+///     ProviderSet::new(vec![]),
+///     BearerPolicy::default(),
+///     ChallengeContext {
+///         resource_metadata: "https://mcp.example/.well-known/oauth-protected-resource/mcp".into(),
+///         scopes: vec!["news:read".into()],
+///     },
+///     noop_observer(),
+/// );
+/// let err = guard.authenticate(&http::HeaderMap::new(), None).await.unwrap_err();
+/// let challenge = guard.challenge(&err);
+/// assert_eq!(challenge.status, 401);
+/// assert!(challenge.www_authenticate.unwrap().starts_with("Bearer resource_metadata="));
+/// # });
+/// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct BearerGuard {
+    providers: ProviderSet,
+    policy: BearerPolicy,
+    challenge: ChallengeContext,
+    observer: SharedObserver,
+}
+
+/// The outcome of [`BearerGuard::explain`].
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    /// The provider the token routes to (`None` when routing failed).
+    pub provider: Option<String>,
+    /// Every check in order.
+    pub checks: Vec<Check>,
+    /// The verdict.
+    pub result: Result<AuthInfo, AuthError>,
+}
+
+impl BearerGuard {
+    /// A guard over `providers` enforcing `policy.required_scopes`.
+    pub fn new(
+        providers: ProviderSet,
+        policy: BearerPolicy,
+        challenge: ChallengeContext,
+        observer: SharedObserver,
+    ) -> Self {
+        Self {
+            providers,
+            policy,
+            challenge,
+            observer,
+        }
+    }
+
+    /// The providers behind this guard.
+    pub fn providers(&self) -> &ProviderSet {
+        &self.providers
+    }
+
+    /// The resource-level policy.
+    pub fn policy(&self) -> &BearerPolicy {
+        &self.policy
+    }
+
+    /// Extracts and verifies the bearer token, then checks the resource's required scopes.
+    pub async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        query: Option<&str>,
+    ) -> Result<AuthInfo, AuthError> {
+        let token = match bearer::bearer_token(headers, query) {
+            Ok(t) => t,
+            Err(e) => {
+                self.decision("none", e.outcome());
+                return Err(e);
+            }
+        };
+        self.authenticate_token(token).await
+    }
+
+    /// Verifies a bare token, then checks the resource's required scopes.
+    pub async fn authenticate_token(&self, token: &str) -> Result<AuthInfo, AuthError> {
+        let started = Instant::now();
+        let result = self.providers.verify(token).await;
+        let (provider, result) = match result {
+            Ok(info) => {
+                let provider = info.provider.clone();
+                let scoped = self.policy.authorize(&info).map(|_| info);
+                (provider, scoped)
+            }
+            Err((provider, e)) => (provider, Err(e)),
+        };
+        self.observer.observe(&Event::Verification {
+            provider: &provider,
+            cache_hit: false,
+            elapsed: started.elapsed(),
+        });
+        self.decision(
+            &provider,
+            result
+                .as_ref()
+                .map(|_| "accepted")
+                .unwrap_or_else(|e| e.outcome()),
+        );
+        result
+    }
+
+    /// Checks that `info` carries the resource's scopes plus `extra` (a tool's scopes).
+    /// The error's `required` lists everything the request needs, for step-up.
+    pub fn authorize(&self, info: &AuthInfo, extra: &[String]) -> Result<(), AuthError> {
+        let mut required = self.policy.required_scopes.clone();
+        for s in extra {
+            if !required.contains(s) {
+                required.push(s.clone());
+            }
+        }
+        let result = self.policy.check_scopes(&info.scopes, &required);
+        if let Err(e) = &result {
+            self.decision(&info.provider, e.outcome());
+        }
+        result
+    }
+
+    /// Whether `info` may call something needing `extra` scopes (no events emitted).
+    pub fn permits(&self, info: &AuthInfo, extra: &[String]) -> bool {
+        self.policy
+            .check_scopes(&info.scopes, &self.policy.required_scopes)
+            .is_ok()
+            && self.policy.check_scopes(&info.scopes, extra).is_ok()
+    }
+
+    /// The HTTP answer for an error.
+    pub fn challenge(&self, err: &AuthError) -> Challenge {
+        err.challenge(&self.challenge)
+    }
+
+    /// The challenge context (metadata URL, advertised scopes).
+    pub fn challenge_context(&self) -> &ChallengeContext {
+        &self.challenge
+    }
+
+    /// Runs a token through every check without serving anything.
+    pub async fn explain(&self, token: &str) -> Explanation {
+        let token = token.trim();
+        let mut checks = Vec::new();
+        if token.len() > crate::jwt_peek::MAX_TOKEN_BYTES {
+            let e = AuthError::malformed("token is too large");
+            checks.push(Check::new("format", false, e.to_string()));
+            return Explanation {
+                provider: None,
+                checks,
+                result: Err(e),
+            };
+        }
+        let route = match self.providers.route(token) {
+            Ok(r) => r,
+            Err(e) => {
+                checks.push(Check::new("routing", false, e.to_string()));
+                return Explanation {
+                    provider: None,
+                    checks,
+                    result: Err(e),
+                };
+            }
+        };
+        let candidates = match route {
+            crate::provider::Route::Issuer(p) => vec![p],
+            crate::provider::Route::Opaque(list) => list,
+        };
+        let mut last = None;
+        for p in candidates {
+            let name = p.descriptor().name.clone();
+            checks.push(Check::new(
+                "routing",
+                true,
+                format!("provider {name} ({})", p.descriptor().kind),
+            ));
+            let (mut steps, result) = p.explain(token).await;
+            checks.append(&mut steps);
+            let result = result.and_then(|info| {
+                match self
+                    .policy
+                    .check_scopes(&info.scopes, &self.policy.required_scopes)
+                {
+                    Ok(()) => {
+                        checks.push(Check::new(
+                            "scopes",
+                            true,
+                            format!(
+                                "granted {:?} cover required {:?}",
+                                info.scopes, self.policy.required_scopes
+                            ),
+                        ));
+                        Ok(info)
+                    }
+                    Err(e) => {
+                        checks.push(Check::new("scopes", false, e.to_string()));
+                        Err(e)
+                    }
+                }
+            });
+            if result.is_ok() {
+                return Explanation {
+                    provider: Some(name),
+                    checks,
+                    result,
+                };
+            }
+            last = Some((name, result));
+        }
+        let (name, result) = last.unwrap_or_else(|| ("none".into(), Err(AuthError::Inactive)));
+        Explanation {
+            provider: Some(name),
+            checks,
+            result,
+        }
+    }
+
+    fn decision(&self, provider: &str, outcome: &'static str) {
+        self.observer
+            .observe(&Event::AuthDecision { provider, outcome });
+    }
+}

@@ -1,0 +1,239 @@
+//! Provider factories (kind name → builder) and the routing set of providers.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::{jwt_peek, AuthError, AuthInfo, SharedObserver, Verifier};
+
+/// What every provider builder gets from the host besides its own table.
+#[derive(Clone)]
+pub struct ProviderContext {
+    /// The `[providers.NAME]` table name.
+    pub name: String,
+    /// `server.public_url`, no trailing slash.
+    pub public_url: String,
+    /// The canonical MCP resource URL (`public_url` + `mcp_path`).
+    pub resource: String,
+    /// `auth.leeway`.
+    pub leeway: Duration,
+    /// Where metrics events go.
+    pub observer: SharedObserver,
+    /// A directory for state a provider persists (the dev key).
+    pub data_dir: PathBuf,
+}
+
+impl ProviderContext {
+    /// Audiences a provider expects when its config names none: the canonical MCP URL.
+    pub fn default_audiences(&self) -> Vec<String> {
+        vec![self.resource.clone()]
+    }
+}
+
+impl std::fmt::Debug for ProviderContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderContext")
+            .field("name", &self.name)
+            .field("public_url", &self.public_url)
+            .field("resource", &self.resource)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a provider could not be built from its config table.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No factory is registered for this kind.
+    #[error("providers.{provider}.kind: unknown provider kind {kind:?} (known: {known})")]
+    UnknownKind {
+        /// Provider table name.
+        provider: String,
+        /// The unknown kind.
+        kind: String,
+        /// Registered kinds, comma-separated.
+        known: String,
+    },
+    /// The table does not describe a valid provider.
+    #[error("providers.{provider}: {message}")]
+    InvalidConfig {
+        /// Provider table name.
+        provider: String,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+}
+
+impl BuildError {
+    /// Shorthand for an invalid-config error.
+    pub fn invalid(provider: impl Into<String>, message: impl Into<String>) -> Self {
+        BuildError::InvalidConfig {
+            provider: provider.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Builds a provider of one kind from its config table.
+pub trait ProviderFactory: Send + Sync {
+    /// The `kind = "…"` this factory answers to.
+    fn kind(&self) -> &'static str;
+    /// Builds the verifier. `config` is the provider's table (without `kind`).
+    /// Must not do network I/O; [`Verifier::refresh`] does that.
+    fn build(
+        &self,
+        ctx: &ProviderContext,
+        config: serde_json::Value,
+    ) -> Result<Arc<dyn Verifier>, BuildError>;
+}
+
+/// Maps provider kind names to factories.
+#[derive(Default)]
+pub struct ProviderRegistry {
+    factories: BTreeMap<&'static str, Arc<dyn ProviderFactory>>,
+}
+
+impl ProviderRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a factory under its kind (replacing an earlier one).
+    pub fn register(&mut self, factory: impl ProviderFactory + 'static) -> &mut Self {
+        self.factories.insert(factory.kind(), Arc::new(factory));
+        self
+    }
+
+    /// Registered kinds, sorted.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.factories.keys().copied().collect()
+    }
+
+    /// Builds the provider `ctx.name` of `kind` from `config`.
+    pub fn build(
+        &self,
+        kind: &str,
+        ctx: &ProviderContext,
+        config: serde_json::Value,
+    ) -> Result<Arc<dyn Verifier>, BuildError> {
+        let factory = self
+            .factories
+            .get(kind)
+            .ok_or_else(|| BuildError::UnknownKind {
+                provider: ctx.name.clone(),
+                kind: kind.to_string(),
+                known: self.kinds().join(", "),
+            })?;
+        factory.build(ctx, config)
+    }
+}
+
+/// The configured providers in fallback order, routing tokens to them.
+///
+/// JWTs go to the one provider owning their (unverified) `iss`; a JWT whose
+/// issuer nobody owns is rejected without any network call. Opaque tokens are
+/// tried in order on providers that accept them; if none accepts and one could
+/// not verify, the answer is "unavailable" (fail closed, but honestly).
+#[derive(Clone, Default)]
+pub struct ProviderSet {
+    providers: Vec<Arc<dyn Verifier>>,
+}
+
+/// Where a token goes.
+#[derive(Clone)]
+pub enum Route {
+    /// A JWT owned by this provider.
+    Issuer(Arc<dyn Verifier>),
+    /// An opaque token: try these in order.
+    Opaque(Vec<Arc<dyn Verifier>>),
+}
+
+impl ProviderSet {
+    /// A set of providers in fallback order.
+    pub fn new(providers: Vec<Arc<dyn Verifier>>) -> Self {
+        Self { providers }
+    }
+
+    /// The providers in order.
+    pub fn providers(&self) -> &[Arc<dyn Verifier>] {
+        &self.providers
+    }
+
+    /// The provider named `name`.
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Verifier>> {
+        self.providers.iter().find(|p| p.descriptor().name == name)
+    }
+
+    /// Decides which provider(s) get the token, without verifying anything.
+    pub fn route(&self, token: &str) -> Result<Route, AuthError> {
+        if jwt_peek::looks_like_jwt(token) {
+            let peek = jwt_peek::peek(token)?;
+            let issuer = peek.issuer().unwrap_or("");
+            return self
+                .providers
+                .iter()
+                .find(|p| p.descriptor().issuers.iter().any(|i| i == issuer))
+                .cloned()
+                .map(Route::Issuer)
+                .ok_or_else(|| AuthError::WrongIssuer {
+                    issuer: issuer.to_string(),
+                });
+        }
+        let opaque: Vec<_> = self
+            .providers
+            .iter()
+            .filter(|p| p.descriptor().accepts_opaque)
+            .cloned()
+            .collect();
+        if opaque.is_empty() {
+            return Err(AuthError::malformed(
+                "token is not a JWT and no provider accepts opaque tokens",
+            ));
+        }
+        Ok(Route::Opaque(opaque))
+    }
+
+    /// Verifies a token with the provider(s) it routes to.
+    ///
+    /// Returns the identity, or the error together with the name of the
+    /// provider that decided (`"none"` when routing failed).
+    pub async fn verify(&self, token: &str) -> Result<AuthInfo, (String, AuthError)> {
+        match self.route(token).map_err(|e| ("none".to_string(), e))? {
+            Route::Issuer(p) => p
+                .verify(token)
+                .await
+                .map_err(|e| (p.descriptor().name.clone(), e)),
+            Route::Opaque(list) => {
+                let mut unavailable = None;
+                let mut last = None;
+                for p in list {
+                    match p.verify(token).await {
+                        Ok(info) => return Ok(info),
+                        Err(e) if e.is_unavailable() => {
+                            unavailable.get_or_insert((p.descriptor().name.clone(), e));
+                        }
+                        Err(e) => last = Some((p.descriptor().name.clone(), e)),
+                    }
+                }
+                Err(unavailable
+                    .or(last)
+                    .unwrap_or_else(|| ("none".into(), AuthError::Inactive)))
+            }
+        }
+    }
+
+    /// `authorization_servers` for the PRM: every provider's, de-duplicated, in order.
+    pub fn authorization_servers(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for p in &self.providers {
+            for s in &p.descriptor().authorization_servers {
+                if !out.contains(s) {
+                    out.push(s.clone());
+                }
+            }
+        }
+        out
+    }
+}
