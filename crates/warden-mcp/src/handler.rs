@@ -1,0 +1,190 @@
+//! The rmcp `ServerHandler` over warden's tool registry.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, MetaObject, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use serde_json::json;
+use warden_core::{
+    AuthInfo, BearerGuard, Event, RegisteredTool, SharedObserver, ToolError, ToolRegistry,
+};
+
+/// The `_meta` key under which each listed tool advertises its required scopes.
+pub const REQUIRED_SCOPES_META: &str = "io.warden/requiredScopes";
+
+/// Which tools `tools/list` shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ListTools {
+    /// Every tool, each with its required scopes in `_meta` (clients can step up).
+    #[default]
+    All,
+    /// Only the tools the caller's token can call.
+    Authorized,
+}
+
+/// The MCP server handler: one per session (cheap to clone).
+#[derive(Clone)]
+pub struct WardenMcp {
+    tools: Arc<ToolRegistry>,
+    guard: Arc<BearerGuard>,
+    observer: SharedObserver,
+    list: ListTools,
+    name: String,
+}
+
+/// The caller's identity that the HTTP layer inserted into the request's extensions.
+pub fn auth_info_from_parts(parts: &http::request::Parts) -> Option<&AuthInfo> {
+    parts.extensions.get::<AuthInfo>()
+}
+
+fn caller(context: &RequestContext<RoleServer>) -> Result<AuthInfo, McpError> {
+    context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(auth_info_from_parts)
+        .cloned()
+        .ok_or_else(|| McpError::invalid_request("request is not authenticated", None))
+}
+
+impl WardenMcp {
+    /// A handler serving `tools`, checking scopes with `guard`.
+    pub fn new(
+        tools: Arc<ToolRegistry>,
+        guard: Arc<BearerGuard>,
+        observer: SharedObserver,
+        list: ListTools,
+    ) -> Self {
+        Self {
+            tools,
+            guard,
+            observer,
+            list,
+            name: "warden".into(),
+        }
+    }
+
+    /// Sets the server name announced in `initialize`.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    fn to_mcp_tool(entry: &RegisteredTool) -> Tool {
+        let spec = entry.tool.spec();
+        let mut tool = Tool::new(
+            spec.name.clone(),
+            spec.description.clone(),
+            spec.input_schema.clone(),
+        );
+        if let Some(title) = &spec.title {
+            tool = tool.with_title(title.clone());
+        }
+        if let Some(schema) = &spec.output_schema {
+            tool = tool.with_raw_output_schema(Arc::new(schema.clone()));
+        }
+        let mut meta = serde_json::Map::new();
+        meta.insert(REQUIRED_SCOPES_META.into(), json!(entry.required_scopes));
+        tool.meta = Some(MetaObject(meta));
+        tool
+    }
+
+    async fn run_tool(
+        &self,
+        entry: &RegisteredTool,
+        request: CallToolRequestParams,
+        who: &AuthInfo,
+    ) -> Result<CallToolResult, McpError> {
+        let args = request.arguments.unwrap_or_default();
+        match entry.tool.call(args, who).await {
+            Ok(out) => {
+                let mut result = CallToolResult::success(vec![ContentBlock::text(out.text)]);
+                result.structured_content = Some(out.structured);
+                Ok(result)
+            }
+            Err(ToolError::InvalidParams(message)) => Err(McpError::invalid_params(message, None)),
+            Err(e) => Ok(CallToolResult::error(vec![ContentBlock::text(
+                e.to_string(),
+            )])),
+        }
+    }
+}
+
+fn outcome_of(result: &Result<CallToolResult, McpError>) -> &'static str {
+    match result {
+        Ok(r) if r.is_error == Some(true) => "error",
+        Ok(_) => "ok",
+        Err(_) => "invalid_params",
+    }
+}
+
+impl ServerHandler for WardenMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(
+                self.name.clone(),
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .with_instructions(
+                "Tools protected by OAuth 2.1 (warden). Call `whoami` to see your identity.",
+            )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        let who = caller(&context)?;
+        let tools = self
+            .tools
+            .iter()
+            .filter(|t| self.list == ListTools::All || self.guard.permits(&who, &t.required_scopes))
+            .map(|t| Self::to_mcp_tool(t))
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tools.get(name).map(|t| Self::to_mcp_tool(t))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let who = caller(&context)?;
+        let Some(entry) = self.tools.get(&request.name).cloned() else {
+            return Err(McpError::invalid_params(
+                format!("unknown tool {:?}", request.name),
+                None,
+            ));
+        };
+        // The HTTP layer answers a missing tool scope with 403 before we get here;
+        // this is defence in depth for transports that cannot (a response on an SSE stream).
+        if let Err(e) = self.guard.authorize(&who, &entry.required_scopes) {
+            self.observer.observe(&Event::ToolCall {
+                tool: entry.name(),
+                outcome: "forbidden",
+                elapsed: Default::default(),
+            });
+            return Ok(CallToolResult::error(vec![ContentBlock::text(e.to_string())]).into());
+        }
+        let started = Instant::now();
+        let result = self.run_tool(&entry, request, &who).await;
+        let outcome = outcome_of(&result);
+        entry.record(outcome == "ok");
+        self.observer.observe(&Event::ToolCall {
+            tool: entry.name(),
+            outcome,
+            elapsed: started.elapsed(),
+        });
+        tracing::debug!(tool = entry.name(), outcome, "tool call");
+        result.map(Into::into)
+    }
+}

@@ -1,0 +1,58 @@
+//! Building the rmcp Streamable HTTP service.
+
+use std::sync::Arc;
+
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio_util::sync::CancellationToken;
+
+use crate::WardenMcp;
+
+/// The concrete rmcp service type warden mounts.
+pub type McpService = StreamableHttpService<WardenMcp, LocalSessionManager>;
+
+/// Transport options.
+#[derive(Debug, Clone)]
+pub struct McpOptions {
+    /// No sessions, plain JSON answers (load balancers, benchmarks).
+    pub stateless: bool,
+    /// `Host` header values accepted (DNS-rebinding protection); empty disables the check.
+    pub allowed_hosts: Vec<String>,
+    /// Largest POST body accepted.
+    pub max_body_bytes: usize,
+    /// Cancelled on shutdown: ends SSE streams and sessions.
+    pub shutdown: CancellationToken,
+}
+
+impl Default for McpOptions {
+    fn default() -> Self {
+        Self {
+            stateless: false,
+            allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            max_body_bytes: 4 * 1024 * 1024,
+            shutdown: CancellationToken::new(),
+        }
+    }
+}
+
+/// Builds the Streamable HTTP service (a `tower::Service`) for `server`.
+///
+/// Origin validation and auth happen in front of it (warden-poem); this
+/// service validates `Host`, the protocol version header and sessions.
+pub fn streamable_http_service(server: WardenMcp, options: &McpOptions) -> McpService {
+    let mut config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(!options.stateless)
+        .with_json_response(options.stateless)
+        .with_max_request_body_bytes(options.max_body_bytes)
+        .with_cancellation_token(options.shutdown.clone());
+    config = if options.allowed_hosts.is_empty() {
+        config.disable_allowed_hosts()
+    } else {
+        config.with_allowed_hosts(options.allowed_hosts.clone())
+    };
+    StreamableHttpService::new(
+        move || Ok(server.clone()),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    )
+}

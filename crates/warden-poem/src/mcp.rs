@@ -1,0 +1,180 @@
+//! `McpEndpoint`: the MCP service behind the guard.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::endpoint::TowerCompatExt;
+use poem::http::{header, HeaderValue, Method, StatusCode};
+use poem::{Endpoint, EndpointExt, Request, Response, Result};
+use warden_core::mcp_peek::{peek_call, McpCall};
+use warden_core::{BearerGuard, ToolRegistry};
+use warden_mcp::McpService;
+
+use crate::response::{challenge_response, json_error};
+
+const SESSION_HEADER: &str = "mcp-session-id";
+
+/// Which principal owns which MCP session (rmcp does not bind sessions to users).
+///
+/// Bounded and idle-expiring; an entry is removed when its session is deleted.
+#[derive(Clone)]
+pub struct SessionBindings {
+    owners: moka::sync::Cache<String, Arc<str>>,
+}
+
+impl SessionBindings {
+    /// Up to `capacity` sessions, each forgotten after `idle` without requests.
+    pub fn new(capacity: u64, idle: Duration) -> Self {
+        Self {
+            owners: moka::sync::Cache::builder()
+                .max_capacity(capacity)
+                .time_to_idle(idle)
+                .build(),
+        }
+    }
+
+    /// Sessions currently bound.
+    pub fn len(&self) -> u64 {
+        self.owners.run_pending_tasks();
+        self.owners.entry_count()
+    }
+
+    /// Whether no session is bound.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Default for SessionBindings {
+    fn default() -> Self {
+        Self::new(100_000, Duration::from_secs(24 * 3600))
+    }
+}
+
+/// Serves MCP Streamable HTTP behind a [`BearerGuard`]:
+///
+/// 1. authenticates the request (401/403/503 challenges otherwise);
+/// 2. refuses a session id owned by another principal (403);
+/// 3. for `tools/call`, checks the tool's scopes and answers HTTP 403
+///    `insufficient_scope` with the tool's scopes (step-up) before the MCP layer;
+/// 4. is lenient with `Accept` (some clients send only one media type);
+/// 5. hands the [`warden_core::AuthInfo`] to tools through the request extensions.
+pub struct McpEndpoint {
+    inner: poem::endpoint::BoxEndpoint<'static, Response>,
+    guard: Arc<BearerGuard>,
+    tools: Arc<ToolRegistry>,
+    sessions: SessionBindings,
+    max_body: usize,
+}
+
+impl McpEndpoint {
+    /// Wraps `service` (from [`warden_mcp::streamable_http_service`]).
+    pub fn new(
+        service: McpService,
+        guard: Arc<BearerGuard>,
+        tools: Arc<ToolRegistry>,
+        sessions: SessionBindings,
+        max_body: usize,
+    ) -> Self {
+        Self {
+            inner: service.compat().map_to_response().boxed(),
+            guard,
+            tools,
+            sessions,
+            max_body,
+        }
+    }
+}
+
+fn lenient_accept(req: &mut Request) {
+    let accept = req
+        .headers()
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",")
+        .to_ascii_lowercase();
+    let has = |t: &str| accept.contains(t);
+    if !(has("application/json") && has("text/event-stream")) {
+        req.headers_mut().insert(
+            header::ACCEPT,
+            HeaderValue::from_static("application/json, text/event-stream"),
+        );
+    }
+}
+
+impl Endpoint for McpEndpoint {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> Result<Self::Output> {
+        let guard = &self.guard;
+        let info = match guard.authenticate(req.headers(), req.uri().query()).await {
+            Ok(info) => info,
+            Err(e) => return Ok(challenge_response(&guard.challenge(&e))),
+        };
+        let principal: Arc<str> = Arc::from(info.principal_key());
+        let session = req
+            .headers()
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        if let Some(sid) = &session {
+            if let Some(owner) = self.sessions.owners.get(sid) {
+                if owner != principal {
+                    tracing::warn!(provider = %info.provider, "session used with another principal's token");
+                    return Ok(json_error(
+                        StatusCode::FORBIDDEN,
+                        "forbidden",
+                        "this MCP session belongs to another user; initialize a new session",
+                    ));
+                }
+            }
+        }
+        if req.method() == Method::POST {
+            let body = match req.take_body().into_bytes_limit(self.max_body).await {
+                Ok(b) => b,
+                Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+                    return Ok(json_error(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        &format!("request body exceeds {} bytes", self.max_body),
+                    ))
+                }
+                Err(_) => {
+                    return Ok(json_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_request",
+                        "could not read the request body",
+                    ))
+                }
+            };
+            if let McpCall::ToolCall(name) = peek_call(&body) {
+                if let Some(tool) = self.tools.get(&name) {
+                    if let Err(e) = guard.authorize(&info, &tool.required_scopes) {
+                        return Ok(challenge_response(&guard.challenge(&e)));
+                    }
+                }
+            }
+            req.set_body(body);
+            lenient_accept(&mut req);
+        }
+        let is_delete = req.method() == Method::DELETE;
+        req.extensions_mut().insert(info);
+        let resp = self.inner.call(req).await?;
+        if session.is_none() {
+            if let Some(sid) = resp
+                .headers()
+                .get(SESSION_HEADER)
+                .and_then(|v| v.to_str().ok())
+            {
+                self.sessions.owners.insert(sid.to_owned(), principal);
+            }
+        } else if is_delete && resp.status().is_success() {
+            if let Some(sid) = &session {
+                self.sessions.owners.invalidate(sid);
+            }
+        }
+        Ok(resp)
+    }
+}
