@@ -1,0 +1,2 @@
+//! warden admin surface.
+#![deny(missing_docs)]

@@ -1,0 +1,2 @@
+//! Prometheus metrics for warden.
+#![deny(missing_docs)]
