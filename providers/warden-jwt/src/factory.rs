@@ -1,0 +1,26 @@
+//! `JwtProviderFactory`: `kind = "jwt"` → [`JwtVerifier`](crate::JwtVerifier).
+
+use std::sync::Arc;
+
+use warden_core::{BuildError, ProviderContext, ProviderFactory, Verifier};
+
+use crate::{JwtConfig, JwtVerifier};
+
+/// Builds `kind = "jwt"` providers from their config table.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct JwtProviderFactory;
+
+impl ProviderFactory for JwtProviderFactory {
+    fn kind(&self) -> &'static str {
+        "jwt"
+    }
+
+    fn build(
+        &self,
+        ctx: &ProviderContext,
+        config: serde_json::Value,
+    ) -> Result<Arc<dyn Verifier>, BuildError> {
+        let settings = JwtConfig::from_value(&ctx.name, config)?.into_settings(&ctx.name)?;
+        Ok(JwtVerifier::new(ctx, settings)?)
+    }
+}
