@@ -84,6 +84,31 @@ impl TestKey {
         Self::pooled_excluding(alg, &[])
     }
 
+    /// `TestKey::new(Algorithm::RS256)` (pooled RSA material).
+    pub fn rs256() -> TestKey {
+        Self::new(Algorithm::RS256)
+    }
+
+    /// `TestKey::new(Algorithm::PS256)` (pooled RSA material).
+    pub fn ps256() -> TestKey {
+        Self::new(Algorithm::PS256)
+    }
+
+    /// `TestKey::new(Algorithm::ES256)` (always fresh material).
+    pub fn es256() -> TestKey {
+        Self::new(Algorithm::ES256)
+    }
+
+    /// `TestKey::new(Algorithm::ES384)` (always fresh material).
+    pub fn es384() -> TestKey {
+        Self::new(Algorithm::ES384)
+    }
+
+    /// `TestKey::new(Algorithm::EdDSA)`, Ed25519 (always fresh material).
+    pub fn eddsa() -> TestKey {
+        Self::new(Algorithm::EdDSA)
+    }
+
     /// Like [`TestKey::new`], but the key material is guaranteed to differ
     /// from that of every key in `exclude` (used for key rotation).
     pub fn pooled_excluding(alg: Algorithm, exclude: &[&TestKey]) -> TestKey {
