@@ -234,7 +234,9 @@ mod tests {
         assert_eq!(s.jwks.cooldown, Duration::from_secs(10));
         assert_eq!(s.jwks.max_refresh, Duration::from_secs(7200));
         assert!(s.verified_cache.ttl.is_zero());
-        assert!(matches!(s.key_source, KeySourceConfig::JwksUrl(ref u) if u == "https://a.example/jwks"));
+        assert!(
+            matches!(s.key_source, KeySourceConfig::JwksUrl(ref u) if u == "https://a.example/jwks")
+        );
     }
 
     #[test]
@@ -267,9 +269,13 @@ mod tests {
             .contains("algorithms: HS256 is symmetric"));
         assert!(err(json!({"issuer": "https://i", "algorithms": ["XY1"]}))
             .contains("unknown algorithm \"XY1\""));
-        assert!(err(json!({"issuer": "https://i", "authorization_server": "nope"}))
-            .contains("authorization_server: \"nope\""));
-        assert!(err(json!({"issuer": "https://i", "verified_cache_size": -1}))
-            .contains("verified_cache_size: "));
+        assert!(
+            err(json!({"issuer": "https://i", "authorization_server": "nope"}))
+                .contains("authorization_server: \"nope\"")
+        );
+        assert!(
+            err(json!({"issuer": "https://i", "verified_cache_size": -1}))
+                .contains("verified_cache_size: ")
+        );
     }
 }

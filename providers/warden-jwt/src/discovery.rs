@@ -27,25 +27,27 @@ pub(crate) fn well_known_urls(issuer: &str) -> Result<Vec<String>, JwtError> {
 /// Falls back to the RFC 8414 document only when the OIDC one is missing or
 /// unusable (HTTP 4xx, not JSON, no `jwks_uri`), not when the server is down.
 pub(crate) async fn discover_jwks_uri(http: &HttpClient, issuer: &str) -> Result<String, JwtError> {
-    let mut last = None;
+    let mut failures = Vec::new();
     for url in well_known_urls(issuer)? {
         match http.get_json(&url).await {
             Ok(doc) => match jwks_uri_from(&doc.body, issuer, &url) {
                 Ok(uri) => return Ok(uri),
-                Err(reason) => {
-                    last = Some(JwtError::InvalidDocument { url, reason });
-                }
+                Err(reason) => failures.push(JwtError::InvalidDocument { url, reason }),
             },
             Err(e @ JwtError::Status { status, .. }) if (400..500).contains(&status) => {
-                last = Some(e);
+                failures.push(e);
             }
-            Err(e @ JwtError::InvalidDocument { .. }) => last = Some(e),
+            Err(e @ JwtError::InvalidDocument { .. }) => failures.push(e),
             Err(e) => return Err(e),
         }
     }
     Err(JwtError::Discovery {
         issuer: issuer.to_string(),
-        reason: last.map(|e| e.to_string()).unwrap_or_default(),
+        reason: failures
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; "),
     })
 }
 
@@ -99,11 +101,19 @@ mod tests {
     fn jwks_uri_checks() {
         let url = "https://idp/.well-known/openid-configuration";
         let doc = json!({"issuer": "https://idp", "jwks_uri": "https://idp/keys"});
-        assert_eq!(jwks_uri_from(&doc, "https://idp/", url).unwrap(), "https://idp/keys");
+        assert_eq!(
+            jwks_uri_from(&doc, "https://idp/", url).unwrap(),
+            "https://idp/keys"
+        );
         let rel = json!({"issuer": "https://idp", "jwks_uri": "/keys"});
-        assert_eq!(jwks_uri_from(&rel, "https://idp", url).unwrap(), "https://idp/keys");
+        assert_eq!(
+            jwks_uri_from(&rel, "https://idp", url).unwrap(),
+            "https://idp/keys"
+        );
         let other = json!({"issuer": "https://evil", "jwks_uri": "https://idp/keys"});
-        assert!(jwks_uri_from(&other, "https://idp", url).unwrap_err().contains("does not match"));
+        assert!(jwks_uri_from(&other, "https://idp", url)
+            .unwrap_err()
+            .contains("does not match"));
         let none = json!({"issuer": "https://idp"});
         assert!(jwks_uri_from(&none, "https://idp", url).is_err());
         let ftp = json!({"issuer": "https://idp", "jwks_uri": "ftp://idp/keys"});

@@ -79,7 +79,9 @@ impl std::fmt::Debug for JwksCache {
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl JwksCache {
@@ -290,6 +292,10 @@ impl KeySource for JwksCache {
 
     fn keys(&self) -> Vec<KeyInfo> {
         self.inner.snapshot().key_infos()
+    }
+
+    fn holds(&self, kid: Option<&str>, alg: Algorithm) -> bool {
+        self.inner.snapshot().find(kid, alg).is_some()
     }
 
     async fn refresh(&self) -> Result<(), AuthError> {

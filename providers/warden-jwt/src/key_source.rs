@@ -22,6 +22,16 @@ pub trait KeySource: Send + Sync {
     /// Keys held now.
     fn keys(&self) -> Vec<KeyInfo>;
 
+    /// Whether the key for `(kid, alg)` is still held, without any I/O.
+    ///
+    /// A cached verdict on a token is only reused while its key is held, so
+    /// removing a key from the set revokes cached verdicts at once. The
+    /// default says yes.
+    fn holds(&self, kid: Option<&str>, alg: Algorithm) -> bool {
+        let _ = (kid, alg);
+        true
+    }
+
     /// Loads the keys now (startup, admin refresh). The default does nothing.
     async fn refresh(&self) -> Result<(), AuthError> {
         Ok(())
@@ -60,13 +70,19 @@ impl StaticKeys {
 #[async_trait]
 impl KeySource for StaticKeys {
     async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Result<Arc<DecodingKey>, AuthError> {
-        self.keys.find(kid, alg).ok_or_else(|| AuthError::UnknownKey {
-            kid: kid.unwrap_or_default().to_string(),
-        })
+        self.keys
+            .find(kid, alg)
+            .ok_or_else(|| AuthError::UnknownKey {
+                kid: kid.unwrap_or_default().to_string(),
+            })
     }
 
     fn keys(&self) -> Vec<KeyInfo> {
         self.keys.key_infos()
+    }
+
+    fn holds(&self, kid: Option<&str>, alg: Algorithm) -> bool {
+        self.keys.find(kid, alg).is_some()
     }
 }
 

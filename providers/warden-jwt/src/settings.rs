@@ -154,7 +154,8 @@ impl Default for JwtSettings {
 impl JwtSettings {
     /// Checks the settings; errors name the config key at fault.
     pub fn validate(&self) -> Result<(), BuildError> {
-        let bad = |key: &str, msg: String| Err(BuildError::invalid(&self.name, format!("{key}: {msg}")));
+        let bad =
+            |key: &str, msg: String| Err(BuildError::invalid(&self.name, format!("{key}: {msg}")));
         if self.issuers.is_empty() || self.issuers.iter().any(|i| i.trim().is_empty()) {
             return bad("issuer", "at least one non-empty issuer is required".into());
         }
@@ -174,7 +175,11 @@ impl JwtSettings {
                 format!("{alg:?} is symmetric; only asymmetric algorithms are allowed"),
             );
         }
-        if self.required_typ.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        if self
+            .required_typ
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
             return bad("require_typ", "must not be empty".into());
         }
         if self.timeout.is_zero() {
@@ -241,7 +246,11 @@ mod tests {
     #[test]
     fn errors_name_the_key() {
         let err = |s: JwtSettings| s.validate().unwrap_err().to_string();
-        assert!(err(JwtSettings { issuers: vec![], ..ok() }).starts_with("providers.corp: issuer:"));
+        assert!(err(JwtSettings {
+            issuers: vec![],
+            ..ok()
+        })
+        .starts_with("providers.corp: issuer:"));
         assert!(err(JwtSettings {
             algorithms: vec![Algorithm::HS256],
             ..ok()

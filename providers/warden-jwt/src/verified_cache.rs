@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use jsonwebtoken::Algorithm;
 use moka::future::Cache;
 use moka::Expiry;
 use sha2::{Digest, Sha256};
@@ -14,9 +15,19 @@ use crate::VerifiedCacheSettings;
 
 type TokenHash = [u8; 32];
 
+/// A verified identity and the key that vouched for it.
+pub(crate) struct Verified {
+    /// The identity.
+    pub info: AuthInfo,
+    /// `kid` of the verifying key (absent when the token had none).
+    pub kid: Option<String>,
+    /// Algorithm of the signature.
+    pub alg: Algorithm,
+}
+
 #[derive(Clone)]
 struct Entry {
-    info: Arc<AuthInfo>,
+    verified: Arc<Verified>,
     ttl: Duration,
 }
 
@@ -66,10 +77,20 @@ impl VerifiedCache {
         }
     }
 
-    /// The cached identity of `token`, if any (emits a `CacheLookup` event).
-    pub async fn get(&self, token: &str) -> Option<Arc<AuthInfo>> {
+    /// The cached verdict on `token`, if any and still `usable` (emits a
+    /// `CacheLookup` event). Unusable entries are dropped and count as misses.
+    pub async fn get(
+        &self,
+        token: &str,
+        usable: impl FnOnce(&Verified) -> bool,
+    ) -> Option<Arc<Verified>> {
         let cache = self.cache.as_ref()?;
-        let found = cache.get(&hash(token)).await.map(|e| e.info);
+        let key = hash(token);
+        let mut found = cache.get(&key).await.map(|e| e.verified);
+        if found.as_ref().is_some_and(|v| !usable(v)) {
+            cache.invalidate(&key).await;
+            found = None;
+        }
         let counter = if found.is_some() {
             &self.hits
         } else {
@@ -85,18 +106,21 @@ impl VerifiedCache {
         found
     }
 
-    /// Remembers `info` for `token` until `min(ttl, exp − now)`.
-    pub async fn insert(&self, token: &str, info: &AuthInfo, now: i64) {
+    /// Remembers the verdict on `token` until `min(ttl, exp − now)`.
+    pub async fn insert(&self, token: &str, verified: Verified, now: i64) {
         let Some(cache) = self.cache.as_ref() else {
             return;
         };
-        let left = info.expires_at.map_or(0, |exp| exp.saturating_sub(now));
+        let left = verified
+            .info
+            .expires_at
+            .map_or(0, |exp| exp.saturating_sub(now));
         if left <= 0 {
             return;
         }
         let ttl = self.ttl.min(Duration::from_secs(left as u64));
         let entry = Entry {
-            info: Arc::new(info.clone()),
+            verified: Arc::new(verified),
             ttl,
         };
         cache.insert(hash(token), entry).await;
@@ -126,11 +150,15 @@ mod tests {
     use super::*;
     use warden_core::{noop_observer, now_unix};
 
-    fn info(exp: i64) -> AuthInfo {
-        AuthInfo {
-            subject: Some("alice".into()),
-            expires_at: Some(exp),
-            ..Default::default()
+    fn info(exp: i64) -> Verified {
+        Verified {
+            info: AuthInfo {
+                subject: Some("alice".into()),
+                expires_at: Some(exp),
+                ..Default::default()
+            },
+            kid: Some("k1".into()),
+            alg: Algorithm::ES256,
         }
     }
 
@@ -138,22 +166,35 @@ mod tests {
     async fn remembers_until_flushed() {
         let c = VerifiedCache::new("p", VerifiedCacheSettings::default(), noop_observer());
         let now = now_unix();
-        assert!(c.get("t").await.is_none());
-        c.insert("t", &info(now + 100), now).await;
-        assert_eq!(c.get("t").await.unwrap().subject.as_deref(), Some("alice"));
-        assert!(c.get("other").await.is_none());
+        assert!(c.get("t", |_| true).await.is_none());
+        c.insert("t", info(now + 100), now).await;
+        let hit = c.get("t", |_| true).await.unwrap();
+        assert_eq!(hit.info.subject.as_deref(), Some("alice"));
+        assert!(c.get("other", |_| true).await.is_none());
         let stats = c.stats().unwrap();
         assert_eq!((stats.hits, stats.misses), (1, 2));
         c.flush();
-        assert!(c.get("t").await.is_none());
+        assert!(c.get("t", |_| true).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn unusable_entries_are_dropped() {
+        let c = VerifiedCache::new("p", VerifiedCacheSettings::default(), noop_observer());
+        let now = now_unix();
+        c.insert("t", info(now + 100), now).await;
+        assert!(c
+            .get("t", |v| v.kid.as_deref() == Some("other"))
+            .await
+            .is_none());
+        assert!(c.get("t", |_| true).await.is_none());
     }
 
     #[tokio::test]
     async fn skips_expired_and_disabled() {
         let now = now_unix();
         let c = VerifiedCache::new("p", VerifiedCacheSettings::default(), noop_observer());
-        c.insert("t", &info(now - 1), now).await;
-        assert!(c.get("t").await.is_none());
+        c.insert("t", info(now - 1), now).await;
+        assert!(c.get("t", |_| true).await.is_none());
         let off = VerifiedCache::new(
             "p",
             VerifiedCacheSettings {
@@ -162,8 +203,8 @@ mod tests {
             },
             noop_observer(),
         );
-        off.insert("t", &info(now + 100), now).await;
-        assert!(off.get("t").await.is_none());
+        off.insert("t", info(now + 100), now).await;
+        assert!(off.get("t", |_| true).await.is_none());
         assert!(off.stats().is_none());
     }
 }

@@ -11,7 +11,7 @@ use warden_core::{
     ProviderDescriptor, ProviderStatus, Verifier,
 };
 
-use crate::verified_cache::VerifiedCache;
+use crate::verified_cache::{Verified, VerifiedCache};
 use crate::{JwksCache, JwksLocation, JwtSettings, KeySource, KeySourceConfig};
 
 /// Verifies JWT access tokens against a [`KeySource`] and a [`BearerPolicy`].
@@ -202,7 +202,11 @@ impl JwtVerifier {
             authorization_servers: settings.authorization_servers.clone(),
             audiences: settings.audiences.clone(),
         };
-        let cache = VerifiedCache::new(&settings.name, settings.verified_cache, ctx.observer.clone());
+        let cache = VerifiedCache::new(
+            &settings.name,
+            settings.verified_cache,
+            ctx.observer.clone(),
+        );
         Ok(Arc::new(Self {
             descriptor,
             settings,
@@ -345,9 +349,10 @@ impl JwtVerifier {
             return Err(e);
         }
         if use_cache {
-            if let Some(info) = self.cache.get(token).await {
-                self.check_cached(&info, now_unix())?;
-                return Ok(AuthInfo::clone(&info));
+            let usable = |v: &Verified| self.keys.holds(v.kid.as_deref(), v.alg);
+            if let Some(hit) = self.cache.get(token, usable).await {
+                self.check_cached(&hit.info, now_unix())?;
+                return Ok(hit.info.clone());
             }
         }
         let peek = trace.record("format", jwt_peek::peek(token), |_| {
@@ -369,15 +374,18 @@ impl JwtVerifier {
             Some(kid) => format!("key {kid:?} found for {alg:?}"),
             None => format!("the only key for {alg:?} (token has no kid)"),
         })?;
-        let claims = trace.record(
-            "signature",
-            self.verify_signature(token, &key, alg),
-            |_| format!("{alg:?} signature verifies"),
-        )?;
+        let claims = trace.record("signature", self.verify_signature(token, &key, alg), |_| {
+            format!("{alg:?} signature verifies")
+        })?;
         let now = now_unix();
         let info = self.check_claims(claims, now, trace)?;
         if use_cache {
-            self.cache.insert(token, &info, now).await;
+            let verified = Verified {
+                info: info.clone(),
+                kid: kid.map(str::to_owned),
+                alg,
+            };
+            self.cache.insert(token, verified, now).await;
         }
         Ok(info)
     }
@@ -419,6 +427,56 @@ impl Verifier for JwtVerifier {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[tokio::test]
+    async fn a_cache_hit_still_checks_the_lifetime() {
+        let keys = crate::StaticKeys::from_jwks(&json!({"keys": [{
+            "kty": "OKP", "crv": "Ed25519", "kid": "ed",
+            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+        }]}))
+        .unwrap();
+        let ctx = ProviderContext {
+            name: "corp".into(),
+            public_url: "http://127.0.0.1:1".into(),
+            resource: "http://127.0.0.1:1/mcp".into(),
+            leeway: std::time::Duration::from_secs(60),
+            observer: warden_core::noop_observer(),
+            data_dir: std::env::temp_dir(),
+        };
+        let v = JwtVerifier::new(
+            &ctx,
+            JwtSettings {
+                issuers: vec!["https://idp".into()],
+                key_source: KeySourceConfig::Provided(Arc::new(keys)),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let now = now_unix();
+        let mut claims = Map::new();
+        claims.insert("nbf".into(), json!(now - 200));
+        let cached = |exp| Verified {
+            info: AuthInfo {
+                subject: Some("alice".into()),
+                expires_at: Some(exp),
+                claims: claims.clone(),
+                ..Default::default()
+            },
+            kid: Some("ed".into()),
+            alg: Algorithm::EdDSA,
+        };
+        // Entries inserted as if verified 200 s ago, so they are still held.
+        v.cache.insert("fresh", cached(now + 100), now - 200).await;
+        v.cache.insert("stale", cached(now - 100), now - 200).await;
+        assert_eq!(
+            v.verify("fresh").await.unwrap().subject.as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            v.verify("stale").await.unwrap_err(),
+            AuthError::Expired { exp: now - 100 }
+        );
+    }
 
     #[test]
     fn typ_normalisation() {
