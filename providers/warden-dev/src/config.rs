@@ -1,0 +1,220 @@
+//! `DevConfig`: the `[providers.NAME]` table of `kind = "dev"`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use warden_core::BuildError;
+use warden_jwt::OneOrMany;
+
+/// One client allowed to use the dev token endpoint.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevClient {
+    /// `client_id`.
+    pub client_id: String,
+    /// `client_secret` (redacted in `Debug` and [`DevConfig::redacted`]).
+    pub client_secret: String,
+    /// Scopes the client may request; empty → every scope in `scopes_supported`.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for DevClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevClient")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+fn default_ttl() -> Duration {
+    Duration::from_secs(3600)
+}
+
+fn default_scopes() -> Vec<String> {
+    vec!["news:read".into(), "profile".into()]
+}
+
+fn default_clients() -> Vec<DevClient> {
+    vec![DevClient {
+        client_id: "warden-dev-client".into(),
+        client_secret: "warden-dev-secret".into(),
+        scopes: default_scopes(),
+    }]
+}
+
+/// The config table of the embedded dev issuer (`kind = "dev"`).
+///
+/// ```toml
+/// [providers.dev]
+/// kind = "dev"
+/// issuer = "http://127.0.0.1:8080/dev"      # default {public_url}/dev
+/// key_path = "/var/lib/warden/dev-es256.pem" # default {data_dir}/dev-es256.pem
+/// allow_non_loopback = false                 # enforced by the host
+/// audience = ["http://127.0.0.1:8080/mcp"]   # default the canonical MCP URL
+/// token_ttl = "1h"
+/// scopes_supported = ["news:read", "profile"]
+/// [[providers.dev.clients]]
+/// client_id = "warden-dev-client"
+/// client_secret = "warden-dev-secret"
+/// scopes = ["news:read", "profile"]
+/// ```
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevConfig {
+    /// Issuer URL; absent → `{public_url}/dev`.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// PKCS#8 PEM file of the EC P-256 signing key; absent → `{data_dir}/dev-es256.pem`.
+    #[serde(default)]
+    pub key_path: Option<PathBuf>,
+    /// Whether the host may serve the dev issuer on a non-loopback address.
+    #[serde(default)]
+    pub allow_non_loopback: bool,
+    /// Audiences tokens are issued for and accepted with; absent → the canonical MCP URL.
+    #[serde(default)]
+    pub audience: Option<OneOrMany>,
+    /// Lifetime of issued tokens.
+    #[serde(default = "default_ttl", with = "humantime_serde")]
+    pub token_ttl: Duration,
+    /// Clients of the token endpoint.
+    #[serde(default = "default_clients")]
+    pub clients: Vec<DevClient>,
+    /// Scopes advertised in the metadata.
+    #[serde(default = "default_scopes")]
+    pub scopes_supported: Vec<String>,
+}
+
+impl Default for DevConfig {
+    fn default() -> Self {
+        Self {
+            issuer: None,
+            key_path: None,
+            allow_non_loopback: false,
+            audience: None,
+            token_ttl: default_ttl(),
+            clients: default_clients(),
+            scopes_supported: default_scopes(),
+        }
+    }
+}
+
+impl std::fmt::Debug for DevConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevConfig")
+            .field("issuer", &self.issuer)
+            .field("key_path", &self.key_path)
+            .field("allow_non_loopback", &self.allow_non_loopback)
+            .field("audience", &self.audience)
+            .field("token_ttl", &self.token_ttl)
+            .field("clients", &self.clients)
+            .field("scopes_supported", &self.scopes_supported)
+            .finish()
+    }
+}
+
+/// Checks one key of the table on its own, to name it in errors.
+fn check_field(key: &str, value: &Value) -> Result<(), String> {
+    fn is<T: DeserializeOwned>(value: &Value) -> Result<(), String> {
+        serde_json::from_value::<T>(value.clone())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+    match key {
+        "issuer" => is::<String>(value),
+        "key_path" => is::<PathBuf>(value),
+        "allow_non_loopback" => is::<bool>(value),
+        "audience" => is::<OneOrMany>(value),
+        "token_ttl" => is::<humantime_serde::Serde<Duration>>(value),
+        "clients" => is::<Vec<DevClient>>(value),
+        "scopes_supported" => is::<Vec<String>>(value),
+        _ => Err("unknown key".into()),
+    }
+}
+
+impl DevConfig {
+    /// Parses the provider table (without `kind`); errors name the key.
+    pub fn from_value(provider: &str, table: Value) -> Result<Self, BuildError> {
+        serde_json::from_value::<DevConfig>(table.clone()).map_err(|e| {
+            let culprit = table.as_object().and_then(|map| {
+                map.iter()
+                    .find_map(|(k, v)| check_field(k, v).err().map(|m| format!("{k}: {m}")))
+            });
+            BuildError::invalid(provider, culprit.unwrap_or_else(|| e.to_string()))
+        })
+    }
+
+    /// The config as JSON for display, with every client secret replaced by `"[redacted]"`.
+    pub fn redacted(&self) -> Value {
+        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let Some(clients) = value.get_mut("clients").and_then(Value::as_array_mut) {
+            for client in clients {
+                client["client_secret"] = json!("[redacted]");
+            }
+        }
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let c = DevConfig::from_value("dev", json!({})).unwrap();
+        assert_eq!(c, DevConfig::default());
+        assert_eq!(c.clients[0].client_id, "warden-dev-client");
+        assert_eq!(c.clients[0].scopes, ["news:read", "profile"]);
+        assert_eq!(c.token_ttl, Duration::from_secs(3600));
+        assert!(!c.allow_non_loopback);
+    }
+
+    #[test]
+    fn full_table() {
+        let c = DevConfig::from_value(
+            "dev",
+            json!({
+                "issuer": "http://127.0.0.1:9/idp",
+                "key_path": "/tmp/k.pem",
+                "allow_non_loopback": true,
+                "audience": "api://x",
+                "token_ttl": "5m",
+                "clients": [{"client_id": "a", "client_secret": "s3cr3t-a"}],
+                "scopes_supported": ["x"],
+            }),
+        )
+        .unwrap();
+        assert_eq!(c.audience.unwrap().0, ["api://x"]);
+        assert_eq!(c.token_ttl, Duration::from_secs(300));
+        assert!(c.clients[0].scopes.is_empty());
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let err = |v| DevConfig::from_value("dev", v).unwrap_err().to_string();
+        assert!(err(json!({"token_ttl": "soon"})).starts_with("providers.dev: token_ttl: "));
+        assert!(err(json!({"isuer": "x"})).starts_with("providers.dev: isuer: unknown key"));
+        assert!(err(json!({"clients": [{"client_id": "a"}]})).contains("clients: "));
+    }
+
+    #[test]
+    fn secrets_never_show() {
+        let c = DevConfig {
+            clients: vec![DevClient {
+                client_id: "a".into(),
+                client_secret: "hunter2-secret".into(),
+                scopes: vec![],
+            }],
+            ..Default::default()
+        };
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert!(!c.redacted().to_string().contains("hunter2"));
+        assert_eq!(c.redacted()["clients"][0]["client_id"], "a");
+    }
+}
