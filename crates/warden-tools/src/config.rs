@@ -25,7 +25,7 @@ pub const DEFAULT_BASE_URL: &str = "https://www.alphavantage.co";
 /// cache_ttl = "5m"
 /// required_scopes = ["news:read"]
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ToolsConfig {
     /// `[tools.whoami]`.
@@ -35,7 +35,7 @@ pub struct ToolsConfig {
 }
 
 /// The `[tools.whoami]` table.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WhoamiConfig {
     /// Whether the tool is offered (default `true`).
@@ -59,7 +59,7 @@ impl Default for WhoamiConfig {
 /// the effective key when it is built (see [`NewsSentimentConfig::resolve_api_key`]):
 /// the configured value if non-empty, else `$ALPHA_VANTAGE_API_KEY` if set and
 /// non-empty, else Alpha Vantage's `demo` key. `Debug` never shows the key.
-#[derive(Clone, PartialEq, Deserialize)]
+#[derive(Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewsSentimentConfig {
     /// Whether the tool is offered (default `true`).

@@ -1,1 +1,18 @@
-//! placeholder
+//! # warden (host)
+//!
+//! The `warden` binary as a library, so tests and embedders can start the
+//! host in-process: [`Config`] (figment: defaults < TOML < `.env` < `WARDEN_*`),
+//! [`App`] (providers, guard, tools, routes) and [`serve`].
+#![deny(missing_docs)]
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod logging;
+mod server;
+
+pub use app::App;
+pub use config::Config;
+pub use error::HostError;
+pub use server::{serve, Running};

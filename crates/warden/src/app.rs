@@ -1,0 +1,244 @@
+//! Wiring: config → providers, guard, tools, routes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::{get, Endpoint, EndpointExt, IntoEndpoint, Response, Route};
+use tokio_util::sync::CancellationToken;
+use warden_core::{
+    metadata_url, BearerGuard, BearerPolicy, ChallengeContext, ProtectedResourceMetadata,
+    ProviderContext, ProviderRegistry, ProviderSet, SharedObserver, ToolRegistry, Verifier,
+};
+use warden_dev::{DevConfig, DevIssuer};
+use warden_mcp::{ListTools, McpOptions, WardenMcp};
+use warden_poem::{metadata_endpoint, McpEndpoint, OriginPolicy, SessionBindings};
+
+use crate::config::{Config, ListToolsMode};
+use crate::error::HostError;
+
+/// Everything a running warden host is made of.
+pub struct App {
+    /// The effective configuration.
+    pub config: Config,
+    /// The bearer guard over the configured providers.
+    pub guard: Arc<BearerGuard>,
+    /// The enabled tools.
+    pub tools: Arc<ToolRegistry>,
+    /// The embedded dev issuer, when a `kind = "dev"` provider is configured.
+    pub dev: Option<Arc<DevIssuer>>,
+    /// MCP session → principal bindings.
+    pub sessions: SessionBindings,
+    /// Cancelled on shutdown (ends SSE streams).
+    pub shutdown: CancellationToken,
+    /// Where metrics events go.
+    pub observer: SharedObserver,
+}
+
+/// The provider kinds this build knows, besides `dev`.
+pub fn provider_registry() -> ProviderRegistry {
+    let mut registry = ProviderRegistry::new();
+    registry.register(warden_jwt::JwtProviderFactory);
+    registry
+}
+
+impl App {
+    /// Builds the host from `config` (no network I/O; see [`App::warm_up`]).
+    pub fn build(config: Config, observer: SharedObserver) -> Result<Self, HostError> {
+        let registry = provider_registry();
+        let mut dev = None;
+        let mut verifiers: Vec<Arc<dyn Verifier>> = Vec::new();
+        for (name, kind, table) in config.provider_tables() {
+            let ctx = ProviderContext {
+                name: name.clone(),
+                public_url: config.server.public_url.clone(),
+                resource: config.resource_url(),
+                leeway: config.auth.leeway,
+                observer: observer.clone(),
+                data_dir: config.server.data_dir.clone(),
+            };
+            if kind == "dev" {
+                let issuer = build_dev(&config, &ctx, table)?;
+                verifiers.push(issuer.verifier());
+                dev.get_or_insert(issuer);
+            } else {
+                verifiers.push(registry.build(&kind, &ctx, table)?);
+            }
+        }
+        let providers = ProviderSet::new(verifiers);
+        let policy = BearerPolicy {
+            required_scopes: config.resource.required_scopes.clone(),
+            wildcard_scopes: config.resource.wildcard_scopes,
+            leeway: config.auth.leeway,
+            ..Default::default()
+        };
+        let advertised = if config.resource.required_scopes.is_empty() {
+            config.resource.scopes_supported.clone()
+        } else {
+            config.resource.required_scopes.clone()
+        };
+        let challenge = ChallengeContext {
+            resource_metadata: metadata_url(&config.server.public_url, &config.server.mcp_path),
+            scopes: advertised,
+        };
+        let guard = Arc::new(BearerGuard::new(
+            providers,
+            policy,
+            challenge,
+            observer.clone(),
+        ));
+        let tools = Arc::new(build_tools(&config, &observer)?);
+        Ok(Self {
+            config,
+            guard,
+            tools,
+            dev,
+            sessions: SessionBindings::default(),
+            shutdown: CancellationToken::new(),
+            observer,
+        })
+    }
+
+    /// Fetches discovery documents and keys for every provider, retrying in the
+    /// background until each succeeds (the server serves meanwhile and answers
+    /// 503 for providers that are not ready).
+    pub fn warm_up(&self) {
+        for provider in self.guard.providers().providers() {
+            let provider = provider.clone();
+            let shutdown = self.shutdown.clone();
+            tokio::spawn(async move {
+                let mut delay = Duration::from_millis(500);
+                loop {
+                    match provider.refresh().await {
+                        Ok(()) => break,
+                        Err(e) => {
+                            tracing::warn!(provider = %provider.descriptor().name, error = %e, retry_in = ?delay, "provider not ready");
+                        }
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.cancelled() => break,
+                    }
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+            });
+        }
+    }
+
+    /// The RFC 9728 document for the resource at `path` (`""` = the origin).
+    pub fn protected_resource_metadata(&self, path: &str) -> ProtectedResourceMetadata {
+        let mut m = ProtectedResourceMetadata::new(
+            format!("{}{}", self.config.server.public_url, path),
+            self.guard.providers().authorization_servers(),
+        );
+        m.scopes_supported = self.config.resource.scopes_supported.clone();
+        m.resource_name = Some(self.config.resource.name.clone());
+        if !self.config.resource.documentation_url.is_empty() {
+            m.resource_documentation = Some(self.config.resource.documentation_url.clone());
+        }
+        m
+    }
+
+    /// The hosts accepted in `Host` headers by the MCP endpoint.
+    fn allowed_hosts(&self) -> Vec<String> {
+        let mut hosts = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
+        if let Ok(url) = url::Url::parse(&self.config.server.public_url) {
+            if let Some(h) = url.host_str() {
+                hosts.push(h.trim_start_matches('[').trim_end_matches(']').to_string());
+            }
+        }
+        hosts.extend(self.config.server.allowed_hosts.iter().cloned());
+        hosts
+    }
+
+    /// The public HTTP surface: MCP, metadata, dev issuer.
+    pub fn routes(&self) -> impl Endpoint<Output = Response> {
+        let cfg = &self.config;
+        let list = match cfg.resource.list_tools {
+            ListToolsMode::All => ListTools::All,
+            ListToolsMode::Authorized => ListTools::Authorized,
+        };
+        let server = WardenMcp::new(
+            self.tools.clone(),
+            self.guard.clone(),
+            self.observer.clone(),
+            list,
+        )
+        .with_name(cfg.resource.name.clone());
+        let options = McpOptions {
+            stateless: cfg.server.stateless,
+            allowed_hosts: self.allowed_hosts(),
+            max_body_bytes: cfg.server.max_body_bytes,
+            shutdown: self.shutdown.clone(),
+        };
+        let service = warden_mcp::streamable_http_service(server, &options);
+        let mcp = McpEndpoint::new(
+            service,
+            self.guard.clone(),
+            self.tools.clone(),
+            self.sessions.clone(),
+            cfg.server.max_body_bytes,
+        )
+        .with(OriginPolicy::new(
+            &cfg.server.public_url,
+            &cfg.server.allowed_origins,
+        ));
+        let mcp = Arc::new(mcp.map_to_response().boxed());
+        let path = cfg.server.mcp_path.clone();
+        let mut route = Route::new()
+            .at(&path, ArcEndpoint(mcp.clone()))
+            .at(format!("{path}/"), ArcEndpoint(mcp))
+            .at(
+                format!("/.well-known/oauth-protected-resource{path}"),
+                metadata_endpoint(&self.protected_resource_metadata(&path)),
+            )
+            .at(
+                "/.well-known/oauth-protected-resource",
+                metadata_endpoint(&self.protected_resource_metadata("")),
+            );
+        if let Some(dev) = &self.dev {
+            for (p, ep) in dev.routes() {
+                route = route.at(p, ep);
+            }
+        }
+        route = route.at("/healthz", get(poem::endpoint::make_sync(|_| "ok")));
+        route.with(crate::logging::AccessLog).into_endpoint()
+    }
+}
+
+/// Shares one endpoint between several paths.
+struct ArcEndpoint(Arc<poem::endpoint::BoxEndpoint<'static, Response>>);
+
+impl Endpoint for ArcEndpoint {
+    type Output = Response;
+    async fn call(&self, req: poem::Request) -> poem::Result<Response> {
+        self.0.call(req).await
+    }
+}
+
+fn build_dev(
+    config: &Config,
+    ctx: &ProviderContext,
+    table: serde_json::Value,
+) -> Result<Arc<DevIssuer>, HostError> {
+    let allow_remote = table
+        .get("allow_non_loopback")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    if !config.server.bind.ip().is_loopback() && !allow_remote {
+        return Err(HostError::Config(format!(
+            "providers.{}.allow_non_loopback: the dev issuer refuses to serve on non-loopback bind {} (set allow_non_loopback = true if you really mean it)",
+            ctx.name, config.server.bind
+        )));
+    }
+    let dev_config = DevConfig::from_value(&ctx.name, table)?;
+    Ok(DevIssuer::new(ctx, dev_config)?)
+}
+
+fn build_tools(config: &Config, observer: &SharedObserver) -> Result<ToolRegistry, HostError> {
+    let mut tools = ToolRegistry::new();
+    config
+        .tools
+        .register(&mut tools, observer.clone())
+        .map_err(|e| HostError::Config(format!("tools: {e}")))?;
+    Ok(tools)
+}

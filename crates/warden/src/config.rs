@@ -1,0 +1,387 @@
+//! The configuration contract: `[server]`, `[resource]`, `[auth]`, `[providers.*]`,
+//! `[tools.*]`, `[log]`, loaded with figment.
+//!
+//! Layering: built-in defaults < TOML file < `.env` file < environment
+//! (`WARDEN_` prefix, `__` for nesting).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::HostError;
+
+/// The embedded default configuration (the same as `config/dev.toml`).
+pub const DEV_DEFAULT: &str = include_str!("../../../config/dev.toml");
+
+/// The whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `[server]`.
+    pub server: ServerConfig,
+    /// `[resource]`.
+    pub resource: ResourceConfig,
+    /// `[auth]`.
+    pub auth: AuthConfig,
+    /// `[providers.NAME]` tables, each with a `kind`.
+    pub providers: BTreeMap<String, Value>,
+    /// `[tools.*]`: `whoami`, `news_sentiment`.
+    pub tools: warden_tools::ToolsConfig,
+    /// `[log]`.
+    pub log: LogConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            resource: ResourceConfig::default(),
+            auth: AuthConfig::default(),
+            providers: BTreeMap::from([("dev".to_string(), serde_json::json!({ "kind": "dev" }))]),
+            tools: warden_tools::ToolsConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Listen address.
+    pub bind: SocketAddr,
+    /// The canonical URL clients use (scheme, host, port; no path).
+    pub public_url: String,
+    /// Path of the MCP endpoint.
+    pub mcp_path: String,
+    /// Extra browser Origins allowed (besides `public_url`'s and loopback).
+    pub allowed_origins: Vec<String>,
+    /// Extra `Host` header values allowed (besides `public_url`'s and loopback).
+    pub allowed_hosts: Vec<String>,
+    /// No MCP sessions, plain JSON answers.
+    pub stateless: bool,
+    /// Directory for persisted state (the dev issuer's key).
+    pub data_dir: PathBuf,
+    /// Largest request body accepted, bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:10000".parse().expect("valid default"),
+            public_url: "http://127.0.0.1:10000".into(),
+            mcp_path: "/mcp".into(),
+            allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
+            stateless: false,
+            data_dir: PathBuf::from(".warden"),
+            max_body_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[resource]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResourceConfig {
+    /// `resource_name` in the metadata and the MCP server name.
+    pub name: String,
+    /// `resource_documentation` (optional; empty = absent).
+    pub documentation_url: String,
+    /// `scopes_supported`.
+    pub scopes_supported: Vec<String>,
+    /// Scopes every MCP request needs.
+    pub required_scopes: Vec<String>,
+    /// `all` or `authorized`.
+    pub list_tools: ListToolsMode,
+    /// Whether granted `prefix:*` scopes cover `prefix:…`.
+    pub wildcard_scopes: bool,
+}
+
+impl Default for ResourceConfig {
+    fn default() -> Self {
+        Self {
+            name: "warden".into(),
+            documentation_url: String::new(),
+            scopes_supported: vec!["news:read".into(), "profile".into()],
+            required_scopes: Vec::new(),
+            list_tools: ListToolsMode::All,
+            wildcard_scopes: true,
+        }
+    }
+}
+
+/// `resource.list_tools`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ListToolsMode {
+    /// Every tool, with its scopes in `_meta`.
+    All,
+    /// Only tools the caller can call.
+    Authorized,
+}
+
+/// `[auth]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Provider table names in fallback order.
+    pub providers: Vec<String>,
+    /// Clock skew allowed on `exp`/`nbf`.
+    #[serde(with = "humantime_serde")]
+    pub leeway: Duration,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            providers: vec!["dev".into()],
+            leeway: Duration::from_secs(60),
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// A tracing filter (`info`, `warden=debug,info`); `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+/// `log.format`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Keys whose values are secrets: redacted whenever config is printed.
+const SECRET_KEYS: [&str; 6] = [
+    "secret",
+    "client_secret",
+    "api_key",
+    "token",
+    "password",
+    "private_key",
+];
+
+/// Whether a config key names a secret.
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    SECRET_KEYS
+        .iter()
+        .any(|s| k == *s || k.ends_with(&format!("_{s}")))
+}
+
+/// Replaces every secret value in a JSON tree with `"***"`.
+pub fn redact(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if is_secret_key(k) && !v.is_null() {
+                    *v = Value::String("***".into());
+                } else {
+                    redact(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+impl Config {
+    /// Loads the config: defaults < `path` (or the embedded dev default) < `.env` < environment.
+    pub fn load(path: Option<&Path>) -> Result<Self, HostError> {
+        let _ = dotenvy::dotenv();
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        figment = match path {
+            Some(p) => {
+                if !p.exists() {
+                    return Err(HostError::Config(format!(
+                        "config file {} does not exist",
+                        p.display()
+                    )));
+                }
+                figment.merge(Toml::file_exact(p))
+            }
+            None => figment.merge(Toml::string(DEV_DEFAULT)),
+        };
+        figment = figment.merge(Env::prefixed("WARDEN_").split("__"));
+        Self::from_figment(figment)
+    }
+
+    /// Loads from a TOML string (tests, embedding) with the environment layered on top.
+    pub fn from_toml(toml: &str) -> Result<Self, HostError> {
+        let figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(toml))
+            .merge(Env::prefixed("WARDEN_").split("__"));
+        Self::from_figment(figment)
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, HostError> {
+        let mut config: Config = figment
+            .extract()
+            .map_err(|e| HostError::Config(e.to_string()))?;
+        config.normalise();
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn normalise(&mut self) {
+        self.server.public_url = self.server.public_url.trim_end_matches('/').to_string();
+        let path = self.server.mcp_path.trim_end_matches('/');
+        self.server.mcp_path = if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/{path}")
+        };
+    }
+
+    /// Checks cross-key rules; errors name the key.
+    pub fn validate(&self) -> Result<(), HostError> {
+        let url = url::Url::parse(&self.server.public_url).map_err(|e| {
+            HostError::Config(format!(
+                "server.public_url: {e}: {:?}",
+                self.server.public_url
+            ))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(HostError::Config(
+                "server.public_url: must be an http(s) URL with a host".into(),
+            ));
+        }
+        if url.path() != "/" || url.query().is_some() {
+            return Err(HostError::Config(
+                "server.public_url: must be an origin without path or query (put the path in server.mcp_path)".into(),
+            ));
+        }
+        if self.server.mcp_path.len() < 2 || self.server.mcp_path.contains(['?', '#', ' ']) {
+            return Err(HostError::Config(format!(
+                "server.mcp_path: invalid path {:?}",
+                self.server.mcp_path
+            )));
+        }
+        if !self.resource.documentation_url.is_empty() {
+            url::Url::parse(&self.resource.documentation_url)
+                .map_err(|e| HostError::Config(format!("resource.documentation_url: {e}")))?;
+        }
+        for (i, origin) in self.server.allowed_origins.iter().enumerate() {
+            url::Url::parse(origin).map_err(|e| {
+                HostError::Config(format!("server.allowed_origins[{i}]: {e}: {origin:?}"))
+            })?;
+        }
+        if self.auth.providers.is_empty() {
+            return Err(HostError::Config(
+                "auth.providers: at least one provider is required".into(),
+            ));
+        }
+        for name in &self.auth.providers {
+            let Some(table) = self.providers.get(name) else {
+                return Err(HostError::Config(format!(
+                    "auth.providers: provider {name:?} is listed but no [providers.{name}] table defines it"
+                )));
+            };
+            if table.get("kind").and_then(Value::as_str).is_none() {
+                return Err(HostError::Config(format!(
+                    "providers.{name}.kind: missing (dev, jwt, scalekit, logto, introspection)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The canonical MCP resource URL (`public_url` + `mcp_path`).
+    pub fn resource_url(&self) -> String {
+        format!("{}{}", self.server.public_url, self.server.mcp_path)
+    }
+
+    /// The effective config as JSON with every secret replaced by `"***"`.
+    pub fn redacted(&self) -> Value {
+        let mut v = serde_json::to_value(self).unwrap_or(Value::Null);
+        redact(&mut v);
+        v
+    }
+
+    /// The provider tables in `auth.providers` order: (name, kind, table without `kind`).
+    pub fn provider_tables(&self) -> Vec<(String, String, Value)> {
+        self.auth
+            .providers
+            .iter()
+            .filter_map(|name| {
+                let mut table = self.providers.get(name)?.clone();
+                let kind = table.as_object_mut()?.remove("kind")?.as_str()?.to_string();
+                Some((name.clone(), kind, table))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_parses() {
+        let c = Config::from_toml(DEV_DEFAULT).unwrap();
+        assert_eq!(c.resource_url(), "http://127.0.0.1:10000/mcp");
+        assert_eq!(c.auth.providers, ["dev"]);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = Config::from_toml("[server]\nbnd = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bnd"), "{e}");
+    }
+
+    #[test]
+    fn listed_provider_must_exist() {
+        let e = Config::from_toml("[auth]\nproviders = [\"corp\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("auth.providers") && e.contains("corp"), "{e}");
+    }
+
+    #[test]
+    fn bad_url_is_named() {
+        let e = Config::from_toml(
+            "[server]\npublic_url = \"not a url\"\n[providers.dev]\nkind=\"dev\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("server.public_url"), "{e}");
+    }
+
+    #[test]
+    fn redaction() {
+        let mut v = serde_json::json!({"a": {"client_secret": "s3cr3t", "api_key": "k", "token_ttl": "1h", "kind": "x"}, "list": [{"secret": "y"}]});
+        redact(&mut v);
+        let s = v.to_string();
+        assert!(!s.contains("s3cr3t") && !s.contains("\"k\"") && !s.contains("\"y\""));
+        assert!(s.contains("token_ttl"));
+    }
+}

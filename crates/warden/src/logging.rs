@@ -1,0 +1,63 @@
+//! Structured logs (`tracing`): text or JSON, and an access log that never
+//! records query strings or headers (tokens could hide there).
+
+use std::time::Instant;
+
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{LogConfig, LogFormat};
+
+/// Installs the global subscriber (once; later calls are no-ops).
+pub fn init(config: &LogConfig) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match config.format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Logs one line per request: method, path (no query), status, latency.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessLog;
+
+impl<E: Endpoint> Middleware<E> for AccessLog {
+    type Output = AccessLogEndpoint<E>;
+    fn transform(&self, ep: E) -> Self::Output {
+        AccessLogEndpoint(ep)
+    }
+}
+
+/// The endpoint produced by [`AccessLog`].
+pub struct AccessLogEndpoint<E>(E);
+
+impl<E: Endpoint> Endpoint for AccessLogEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> Result<Self::Output> {
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        let started = Instant::now();
+        let resp = match self.0.call(req).await {
+            Ok(r) => r.into_response(),
+            Err(e) => e.into_response(),
+        };
+        tracing::info!(
+            target: "warden::access",
+            %method,
+            path = %path,
+            status = resp.status().as_u16(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+        Ok(resp)
+    }
+}

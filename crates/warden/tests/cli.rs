@@ -1,0 +1,263 @@
+//! The CLI contract, driving the real `warden` binary.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn warden() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_warden"));
+    c.env_remove("RUST_LOG");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("WARDEN_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Child(std::process::Child);
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_until_up(url: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client.get(url).send().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server at {url} did not come up");
+}
+
+#[tokio::test]
+async fn serve_without_config_and_token_from_another_process() {
+    // The embedded default binds 127.0.0.1:10000; the environment moves it to a
+    // free port (the layering contract) so tests can run anywhere.
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let _server = Child(
+        warden()
+            .current_dir(dir.path())
+            .args(["serve"])
+            .env("WARDEN_SERVER__BIND", format!("127.0.0.1:{port}"))
+            .env("WARDEN_SERVER__PUBLIC_URL", &url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until_up(&format!("{url}/healthz")).await;
+
+    let out = warden()
+        .current_dir(dir.path())
+        .args(["token", "--scope", "news:read", "--sub", "carol"])
+        .env("WARDEN_SERVER__PUBLIC_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert_eq!(token.split('.').count(), 3);
+
+    let key = dir.path().join(".warden").join("dev-es256.pem");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key)
+            .expect("dev key persisted")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let client = reqwest::Client::new();
+    let init = serde_json::json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
+        "protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}});
+    let resp = client
+        .post(format!("{url}/mcp"))
+        .bearer_auth(&token)
+        .header("accept", "application/json, text/event-stream")
+        .json(&init)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("\"protocolVersion\""), "{body}");
+
+    let resp = client
+        .post(format!("{url}/mcp"))
+        .json(&init)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+}
+
+#[test]
+fn check_config_prints_redacted_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.toml");
+    std::fs::write(
+        &path,
+        r#"
+[server]
+data_dir = "DATA"
+[providers.dev]
+kind = "dev"
+clients = [{ client_id = "c1", client_secret = "super-secret-value", scopes = ["news:read"] }]
+[tools.news_sentiment]
+api_key = "AV-SECRET-KEY"
+"#
+        .replace("DATA", &dir.path().display().to_string()),
+    )
+    .unwrap();
+    let out = warden()
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("\"bind\""), "{stdout}");
+    assert!(!stdout.contains("super-secret-value"), "{stdout}");
+    assert!(!stdout.contains("AV-SECRET-KEY"), "{stdout}");
+    assert!(stdout.contains("***"));
+}
+
+#[test]
+fn config_errors_exit_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("[server]\nbindd = \"127.0.0.1:1\"\n", "bindd"),
+        ("[server]\npublic_url = \"::nope\"\n", "server.public_url"),
+        ("[auth]\nproviders = [\"corp\"]\n", "corp"),
+        ("[providers.dev]\nkind = \"dev\"\nbogus = 1\n", "bogus"),
+        ("[auth]\nleeway = \"soon\"\n", "leeway"),
+        (
+            "[auth]\nproviders = [\"x\"]\n[providers.x]\nkind = \"martian\"\n",
+            "martian",
+        ),
+    ];
+    for (i, (toml, needle)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("bad{i}.toml"));
+        std::fs::write(&path, toml).unwrap();
+        let out = warden()
+            .args(["check-config", "--config"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "case {i}: {stderr}");
+        assert!(stderr.contains(needle), "case {i}: {stderr}");
+    }
+}
+
+#[test]
+fn env_overrides_toml_with_double_underscore_nesting() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.toml");
+    std::fs::write(&path, "[server]\nmcp_path = \"/mcp\"\n").unwrap();
+    let out = warden()
+        .current_dir(dir.path())
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .env("WARDEN_SERVER__MCP_PATH", "/tools")
+        .env("WARDEN_AUTH__LEEWAY", "5m")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("\"/tools\""), "{stdout}");
+    assert!(stdout.contains("5m"), "{stdout}");
+}
+
+#[test]
+fn dotenv_file_sits_between_toml_and_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "WARDEN_SERVER__MCP_PATH=/from-dotenv\nWARDEN_RESOURCE__NAME=dotenv-name\n",
+    )
+    .unwrap();
+    let out = warden()
+        .current_dir(dir.path())
+        .args(["check-config"])
+        .env("WARDEN_RESOURCE__NAME", "env-name")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("/from-dotenv"), "{stdout}");
+    assert!(
+        stdout.contains("env-name") && !stdout.contains("dotenv-name"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn token_without_dev_provider_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.toml");
+    std::fs::write(
+        &path,
+        "[auth]\nproviders = [\"corp\"]\n[providers.corp]\nkind = \"jwt\"\nissuer = \"https://idp.example\"\njwks_url = \"https://idp.example/jwks\"\n",
+    )
+    .unwrap();
+    let out = warden()
+        .args(["token", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("no dev provider"), "{stderr}");
+}
+
+#[test]
+fn dev_issuer_refuses_non_loopback_bind() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.toml");
+    std::fs::write(
+        &path,
+        "[server]\nbind = \"0.0.0.0:10000\"\n[providers.dev]\nkind = \"dev\"\n",
+    )
+    .unwrap();
+    let out = warden()
+        .current_dir(dir.path())
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("allow_non_loopback"), "{stderr}");
+}
