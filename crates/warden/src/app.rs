@@ -38,6 +38,7 @@ pub struct App {
 pub fn provider_registry() -> ProviderRegistry {
     let mut registry = ProviderRegistry::new();
     registry.register(warden_jwt::JwtProviderFactory);
+    registry.register(warden_introspection::IntrospectionFactory);
     registry
 }
 
