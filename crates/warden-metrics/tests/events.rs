@@ -5,6 +5,9 @@ use std::time::Duration;
 use warden_core::{Event, Observer};
 use warden_metrics::{Metrics, AUTH_OUTCOMES, METRIC_NAMES};
 
+mod common;
+use common::emit_one_of_each;
+
 const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.SECRET-TEST-TOKEN-VALUE.sig";
 
 fn metrics() -> Metrics {
@@ -170,8 +173,6 @@ fn setters_build_info_sessions_and_readiness() {
 fn every_family_is_exposed_after_one_of_each_event() {
     let m = metrics();
     emit_one_of_each(&m);
-    m.set_provider_ready("dev", true);
-    m.record_http("/mcp", "POST", 200, Duration::from_millis(2));
     let text = m.render();
     for name in METRIC_NAMES {
         assert!(text.contains(&format!("# TYPE {name} ")), "{name} missing");
@@ -229,39 +230,4 @@ fn dynamic_label_sets_are_capped() {
         .count();
     // 32 dynamic names plus `other`.
     assert_eq!(series, 33, "{text}");
-}
-
-/// One event of every kind.
-pub fn emit_one_of_each(m: &Metrics) {
-    let d = Duration::from_millis(1);
-    m.observe(&Event::AuthDecision {
-        provider: "dev",
-        outcome: "accepted",
-    });
-    m.observe(&Event::Verification {
-        provider: "dev",
-        cache_hit: false,
-        elapsed: d,
-    });
-    m.observe(&Event::KeysRefreshed {
-        provider: "dev",
-        result: "ok",
-        keys: 1,
-    });
-    m.observe(&Event::CacheLookup {
-        provider: "dev",
-        cache: "verified",
-        hit: true,
-        entries: 1,
-    });
-    m.observe(&Event::Upstream {
-        upstream: "alphavantage",
-        outcome: "ok",
-        elapsed: d,
-    });
-    m.observe(&Event::ToolCall {
-        tool: "whoami",
-        outcome: "ok",
-        elapsed: d,
-    });
 }
