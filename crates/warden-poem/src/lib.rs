@@ -16,12 +16,14 @@
 #![deny(missing_docs)]
 
 mod auth;
+mod legacy_sse;
 mod mcp;
 mod metadata;
 mod origin;
 mod response;
 
 pub use auth::{BearerAuth, BearerAuthEndpoint, Caller};
+pub use legacy_sse::{LegacySse, MessagesEndpoint, SseEndpoint};
 pub use mcp::{McpEndpoint, SessionBindings};
 pub use metadata::{json_document_endpoint, metadata_endpoint};
 pub use origin::OriginPolicy;

@@ -11,7 +11,9 @@ use warden_core::{
 };
 use warden_dev::{DevConfig, DevIssuer};
 use warden_mcp::{ListTools, McpOptions, WardenMcp};
-use warden_poem::{metadata_endpoint, McpEndpoint, OriginPolicy, SessionBindings};
+use warden_poem::{metadata_endpoint, LegacySse, McpEndpoint, OriginPolicy, SessionBindings};
+
+use crate::as_mirror::AsMetadataMirror;
 
 use crate::config::{Config, ListToolsMode};
 use crate::error::HostError;
@@ -139,6 +141,23 @@ impl App {
         m
     }
 
+    /// The mirror of the primary provider's AS metadata (2025-03-26 clients).
+    fn as_metadata_mirror(&self) -> Option<AsMetadataMirror> {
+        let primary = self.guard.providers().providers().first()?;
+        let descriptor = primary.descriptor();
+        if descriptor.kind == "dev" {
+            return self
+                .dev
+                .as_ref()
+                .map(|d| AsMetadataMirror::fixed(d.metadata()));
+        }
+        let issuer = descriptor.authorization_servers.first()?;
+        Some(AsMetadataMirror::remote(
+            issuer.clone(),
+            Duration::from_secs(5),
+        ))
+    }
+
     /// The hosts accepted in `Host` headers by the MCP endpoint.
     fn allowed_hosts(&self) -> Vec<String> {
         let mut hosts = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
@@ -201,6 +220,27 @@ impl App {
                 route = route.at(p, ep);
             }
         }
+        if let Some(mirror) = self.as_metadata_mirror() {
+            route = route.at("/.well-known/oauth-authorization-server", mirror);
+        }
+        let legacy = LegacySse::new(
+            WardenMcp::new(
+                self.tools.clone(),
+                self.guard.clone(),
+                self.observer.clone(),
+                list,
+            )
+            .with_name(cfg.resource.name.clone()),
+            self.guard.clone(),
+            self.tools.clone(),
+            "/messages",
+            cfg.server.max_body_bytes,
+            self.shutdown.clone(),
+        );
+        let origins = OriginPolicy::new(&cfg.server.public_url, &cfg.server.allowed_origins);
+        route = route
+            .at("/sse", legacy.sse_endpoint().with(origins.clone()))
+            .at("/messages", legacy.messages_endpoint().with(origins));
         route = route.at("/healthz", get(poem::endpoint::make_sync(|_| "ok")));
         route.with(crate::logging::AccessLog).into_endpoint()
     }

@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod as_mirror;
 pub mod cli;
 pub mod config;
 pub mod error;
