@@ -28,6 +28,17 @@ pub trait DevMinter: Send + Sync {
     fn mint(&self, request: DevMintRequest) -> Result<String, String>;
 }
 
+/// Any `Fn(DevMintRequest) -> Result<String, String>` is a minter, e.g.
+/// `move |r| issuer.mint(MintRequest { … }).map_err(|e| e.to_string())`.
+impl<F> DevMinter for F
+where
+    F: Fn(DevMintRequest) -> Result<String, String> + Send + Sync,
+{
+    fn mint(&self, request: DevMintRequest) -> Result<String, String> {
+        self(request)
+    }
+}
+
 /// Everything the admin routes read or act on. Built by the host.
 ///
 /// ```

@@ -514,6 +514,22 @@ async fn dev_tokens_are_minted_with_the_cli_defaults() {
         );
     }
 
+    let closure = Admin::start(
+        AdminState::new(guard.clone(), tools.clone())
+            .with_admin_token(ADMIN_TOKEN)
+            .with_dev(Arc::new(|r: warden_admin::DevMintRequest| {
+                Ok(format!("minted-for-{}", r.sub))
+            })),
+    )
+    .await;
+    let resp = closure
+        .post_json("/admin/v1/dev/tokens", json!({ "sub": "carol" }))
+        .await;
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["access_token"],
+        "minted-for-carol"
+    );
+
     let without = Admin::start(AdminState::new(guard, tools).with_admin_token(ADMIN_TOKEN)).await;
     let resp = without.post_json("/admin/v1/dev/tokens", json!({})).await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
