@@ -261,3 +261,43 @@ fn dev_issuer_refuses_non_loopback_bind() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("allow_non_loopback"), "{stderr}");
 }
+
+#[tokio::test]
+async fn serve_logs_urls_as_json_with_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let log = dir.path().join("stderr.log");
+    let _server = Child(
+        warden()
+            .current_dir(dir.path())
+            .args(["serve", "--json-logs"])
+            .env("WARDEN_SERVER__BIND", format!("127.0.0.1:{port}"))
+            .env("WARDEN_SERVER__PUBLIC_URL", &url)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until_up(&format!("{url}/healthz")).await;
+    let mut line = None;
+    for _ in 0..100 {
+        let text = std::fs::read_to_string(&log).unwrap();
+        line = text
+            .lines()
+            .find(|l| l.contains("warden listening"))
+            .map(str::to_owned);
+        if line.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let line = line.expect("startup line");
+    let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log line");
+    assert_eq!(v["mcp"], format!("{url}/mcp"));
+    assert_eq!(
+        v["prm"],
+        format!("{url}/.well-known/oauth-protected-resource/mcp")
+    );
+    assert_eq!(v["dev_issuer"], format!("{url}/dev"));
+}
