@@ -1,0 +1,317 @@
+//! OIDC discovery of `{issuer}/.well-known/openid-configuration`, parsed with
+//! `openidconnect`'s provider metadata (plus `introspection_endpoint`), kept
+//! once it succeeded and retried (single-flight) until it does.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
+    CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
+    CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+};
+use openidconnect::{AdditionalProviderMetadata, ProviderMetadata};
+use serde::{Deserialize, Serialize};
+use url::Url;
+use warden_core::{now_unix, AuthError};
+
+use crate::http::Http;
+use crate::LogtoError;
+
+/// Metadata beyond OIDC Discovery that this provider reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogtoAdditionalMetadata {
+    /// RFC 8414 / RFC 7662 `introspection_endpoint`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_endpoint: Option<String>,
+}
+
+impl AdditionalProviderMetadata for LogtoAdditionalMetadata {}
+
+/// `openidconnect`'s provider metadata with [`LogtoAdditionalMetadata`].
+pub type LogtoProviderMetadata = ProviderMetadata<
+    LogtoAdditionalMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+/// The endpoints discovery yields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// `jwks_uri`.
+    pub jwks_uri: String,
+    /// `userinfo_endpoint`, when published.
+    pub userinfo: Option<Url>,
+    /// `introspection_endpoint`, when published.
+    pub introspection: Option<Url>,
+}
+
+/// `{issuer}/.well-known/openid-configuration`.
+pub fn discovery_url(issuer: &str) -> String {
+    format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    )
+}
+
+fn http_url(value: &str, what: &str) -> Result<Url, String> {
+    let url = Url::parse(value).map_err(|e| format!("{what} {value:?}: {e}"))?;
+    match url.scheme() {
+        "http" | "https" if url.host_str().is_some() => Ok(url),
+        _ => Err(format!("{what} {value:?} is not an http(s) URL")),
+    }
+}
+
+/// Parses a discovery document and checks it belongs to `issuer`.
+pub fn parse_document(issuer: &str, url: &str, body: &[u8]) -> Result<Endpoints, LogtoError> {
+    let invalid = |reason: String| LogtoError::InvalidResponse {
+        url: url.to_string(),
+        reason,
+    };
+    let metadata: LogtoProviderMetadata =
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body))
+            .map_err(|e| invalid(format!("not an OpenID provider configuration: {e}")))?;
+    let found = metadata.issuer().as_str();
+    if found != issuer {
+        return Err(LogtoError::IssuerMismatch {
+            expected: issuer.to_string(),
+            found: found.to_string(),
+        });
+    }
+    let jwks_uri = http_url(metadata.jwks_uri().as_str(), "jwks_uri").map_err(invalid)?;
+    let userinfo = metadata
+        .userinfo_endpoint()
+        .map(|u| http_url(u.as_str(), "userinfo_endpoint"))
+        .transpose()
+        .map_err(invalid)?;
+    let introspection = metadata
+        .additional_metadata()
+        .introspection_endpoint
+        .as_deref()
+        .map(|u| http_url(u, "introspection_endpoint"))
+        .transpose()
+        .map_err(invalid)?;
+    Ok(Endpoints {
+        jwks_uri: jwks_uri.to_string(),
+        userinfo,
+        introspection,
+    })
+}
+
+#[derive(Default)]
+struct State {
+    last_attempt: Option<Instant>,
+    last_error: Option<String>,
+    last_refresh: Option<i64>,
+}
+
+/// The discovered endpoints of one issuer.
+///
+/// Lazily on first use and on [`Discovery::refresh`]; one attempt at a time
+/// (callers that waited for a running attempt share its outcome); after a
+/// failure, lazy attempts wait `retry_interval`. A successful result is kept
+/// until a later refresh succeeds with another one.
+pub(crate) struct Discovery {
+    provider: String,
+    issuer: String,
+    url: String,
+    http: Http,
+    retry_interval: Duration,
+    current: RwLock<Option<Arc<Endpoints>>>,
+    flight: tokio::sync::Mutex<()>,
+    attempts: AtomicU64,
+    state: Mutex<State>,
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Discovery {
+    pub fn new(provider: &str, issuer: &str, http: Http, retry_interval: Duration) -> Self {
+        Self {
+            provider: provider.to_string(),
+            issuer: issuer.to_string(),
+            url: discovery_url(issuer),
+            http,
+            retry_interval,
+            current: RwLock::new(None),
+            flight: tokio::sync::Mutex::new(()),
+            attempts: AtomicU64::new(0),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// The endpoints, if discovery has succeeded.
+    pub fn current(&self) -> Option<Arc<Endpoints>> {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The last failure, if the last attempt failed.
+    pub fn last_error(&self) -> Option<String> {
+        lock(&self.state).last_error.clone()
+    }
+
+    /// When discovery last succeeded (seconds since the epoch).
+    pub fn last_refresh(&self) -> Option<i64> {
+        lock(&self.state).last_refresh
+    }
+
+    /// The endpoints, discovering them first if needed.
+    pub async fn get(&self) -> Result<Arc<Endpoints>, AuthError> {
+        if let Some(endpoints) = self.current() {
+            return Ok(endpoints);
+        }
+        let seen = self.attempts.load(Ordering::Acquire);
+        let _flight = self.flight.lock().await;
+        if let Some(endpoints) = self.current() {
+            return Ok(endpoints);
+        }
+        let recent_failure = lock(&self.state)
+            .last_attempt
+            .is_some_and(|t| t.elapsed() < self.retry_interval);
+        if self.attempts.load(Ordering::Acquire) != seen || recent_failure {
+            return Err(self.unavailable());
+        }
+        self.discover_locked().await
+    }
+
+    /// Discovers now. A failure keeps endpoints discovered earlier.
+    pub async fn refresh(&self) -> Result<Arc<Endpoints>, AuthError> {
+        let _flight = self.flight.lock().await;
+        self.discover_locked().await
+    }
+
+    fn unavailable(&self) -> AuthError {
+        let reason = self
+            .last_error()
+            .unwrap_or_else(|| "not attempted yet".into());
+        AuthError::unavailable(&self.provider, format!("discovery failed: {reason}"))
+    }
+
+    async fn discover_locked(&self) -> Result<Arc<Endpoints>, AuthError> {
+        let result = self.fetch().await;
+        self.attempts.fetch_add(1, Ordering::AcqRel);
+        let mut st = lock(&self.state);
+        st.last_attempt = Some(Instant::now());
+        match result {
+            Ok(endpoints) => {
+                let endpoints = Arc::new(endpoints);
+                *self.current.write().unwrap_or_else(PoisonError::into_inner) =
+                    Some(endpoints.clone());
+                st.last_error = None;
+                st.last_refresh = Some(now_unix());
+                tracing::info!(provider = %self.provider, jwks_uri = %endpoints.jwks_uri,
+                    userinfo = ?endpoints.userinfo.as_ref().map(Url::as_str),
+                    introspection = ?endpoints.introspection.as_ref().map(Url::as_str),
+                    "logto: discovery done");
+                Ok(endpoints)
+            }
+            Err(e) => {
+                tracing::warn!(provider = %self.provider, error = %e, "logto: discovery failed");
+                st.last_error = Some(e.to_string());
+                drop(st);
+                Err(AuthError::unavailable(
+                    &self.provider,
+                    format!("discovery failed: {e}"),
+                ))
+            }
+        }
+    }
+
+    async fn fetch(&self) -> Result<Endpoints, LogtoError> {
+        let reply = self.http.get(&self.url, None).await?;
+        if reply.status != 200 {
+            return Err(LogtoError::Status {
+                url: self.url.clone(),
+                status: reply.status,
+                retry_after: reply.retry_after,
+            });
+        }
+        parse_document(&self.issuer, &self.url, &reply.body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(issuer: &str) -> serde_json::Value {
+        json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/auth"),
+            "token_endpoint": format!("{issuer}/token"),
+            "jwks_uri": format!("{issuer}/jwks"),
+            "userinfo_endpoint": format!("{issuer}/me"),
+            "introspection_endpoint": format!("{issuer}/token/introspection"),
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["ES384"],
+        })
+    }
+
+    const ISS: &str = "https://t.logto.app/oidc";
+
+    #[test]
+    fn reads_the_three_endpoints() {
+        let body = doc(ISS).to_string();
+        let e = parse_document(ISS, &discovery_url(ISS), body.as_bytes()).unwrap();
+        assert_eq!(e.jwks_uri, "https://t.logto.app/oidc/jwks");
+        assert_eq!(e.userinfo.unwrap().as_str(), "https://t.logto.app/oidc/me");
+        assert_eq!(
+            e.introspection.unwrap().as_str(),
+            "https://t.logto.app/oidc/token/introspection"
+        );
+        assert_eq!(
+            discovery_url("https://t.logto.app/oidc/"),
+            "https://t.logto.app/oidc/.well-known/openid-configuration"
+        );
+    }
+
+    #[test]
+    fn optional_endpoints_may_be_absent() {
+        let mut d = doc(ISS);
+        d.as_object_mut().unwrap().remove("userinfo_endpoint");
+        d.as_object_mut().unwrap().remove("introspection_endpoint");
+        let e = parse_document(ISS, "u", d.to_string().as_bytes()).unwrap();
+        assert!(e.userinfo.is_none() && e.introspection.is_none());
+    }
+
+    #[test]
+    fn rejects_wrong_issuer_and_bad_documents() {
+        let body = doc("https://evil.example/oidc").to_string();
+        assert!(matches!(
+            parse_document(ISS, "u", body.as_bytes()),
+            Err(LogtoError::IssuerMismatch { .. })
+        ));
+        let body = doc(&format!("{ISS}/")).to_string();
+        assert!(matches!(
+            parse_document(ISS, "u", body.as_bytes()),
+            Err(LogtoError::IssuerMismatch { .. })
+        ));
+        let err = parse_document(ISS, "u", b"<html>").unwrap_err();
+        assert!(matches!(err, LogtoError::InvalidResponse { .. }));
+        let mut d = doc(ISS);
+        d.as_object_mut().unwrap().remove("jwks_uri");
+        let err = parse_document(ISS, "u", d.to_string().as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("jwks_uri"), "{err}");
+        let mut d = doc(ISS);
+        d["userinfo_endpoint"] = json!("ftp://t.logto.app/me");
+        let err = parse_document(ISS, "u", d.to_string().as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("userinfo_endpoint"), "{err}");
+    }
+}
