@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# warden interop suite: real peers (npm oidc-provider AS, later MCP clients) on loopback.
+# warden interop suite: the real warden binary against real peers on loopback — the npm
+# oidc-provider authorization server, the TypeScript and Python MCP SDKs, the MCP
+# Inspector CLI and the official conformance suite (Node 22 from npm).
 #
 #   bash tests/interop/run.sh
 #
 # Prints one `PASS <name>` / `FAIL <name>: <why>` line per check and ends with exactly
-# `N passed, M failed`; exits non-zero when M > 0. Knobs (env): AS_PORT (9400),
-# AS_PATH_PORT (9401, second AS with issuer path /oidc), MCP_RESOURCE
-# (http://127.0.0.1:10000/mcp), MCP_OTHER_RESOURCE, WARDEN_BIN (target/release/warden),
-# INTEROP_LOG_DIR (kept logs; default a temp dir removed on exit). See README.md.
+# `N passed, M failed`; exits non-zero when M > 0. Progress notes go to stderr as `# …`.
+# Knobs (env): AS_PORT (9400), AS_PATH_PORT (9401, second AS with issuer path /oidc),
+# AV_PORT (9410, fake Alpha Vantage), PROXY_PORT (9420, token-injecting proxy for the
+# conformance suite), MCP_RESOURCE (http://127.0.0.1:10000/mcp), MCP_OTHER_RESOURCE,
+# WARDEN_BIN (target/release/warden, else target/debug/warden), INTEROP_LOG_DIR (kept
+# logs; default a temp dir removed on exit). See README.md.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,9 +21,21 @@ cd "$HERE"
 export AS_PORT="${AS_PORT:-9400}"
 export AS_ISSUER_PATH=""
 AS_PATH_PORT="${AS_PATH_PORT:-9401}"
+AV_PORT="${AV_PORT:-9410}"
+PROXY_PORT="${PROXY_PORT:-9420}"
 export MCP_RESOURCE="${MCP_RESOURCE:-http://127.0.0.1:10000/mcp}"
 export MCP_OTHER_RESOURCE="${MCP_OTHER_RESOURCE:-http://127.0.0.1:10001/other}"
-WARDEN_BIN="${WARDEN_BIN:-$REPO/target/release/warden}"
+if [[ -z "${WARDEN_BIN:-}" ]]; then
+  if [[ -x "$REPO/target/release/warden" ]]; then
+    WARDEN_BIN="$REPO/target/release/warden"
+  else
+    WARDEN_BIN="$REPO/target/debug/warden"
+  fi
+fi
+# warden reads every WARDEN_* variable as configuration (unknown keys are errors), so the
+# suite's own knob must not reach it; warden is started with a clean WARDEN_* environment.
+SUITE_WARDEN_BIN="$WARDEN_BIN"
+unset WARDEN_BIN
 
 if [[ -n "${INTEROP_LOG_DIR:-}" ]]; then
   LOG_DIR="$INTEROP_LOG_DIR"
@@ -34,15 +50,16 @@ START_SECONDS=$SECONDS
 PASSED=0
 FAILED=0
 PIDS=()
+BG_INSTALLS=()
 
 say() { printf '# %s\n' "$*" >&2; }
 
 cleanup() {
   local pid
-  for pid in "${PIDS[@]}"; do
+  for pid in "${PIDS[@]}" "${BG_INSTALLS[@]}"; do
     kill "$pid" 2>/dev/null || true
   done
-  for pid in "${PIDS[@]}"; do
+  for pid in "${PIDS[@]}" "${BG_INSTALLS[@]}"; do
     wait "$pid" 2>/dev/null || true
   done
   if [[ "$KEEP_LOGS" == 0 ]]; then rm -rf "$LOG_DIR"; fi
@@ -56,7 +73,7 @@ pass() { PASSED=$((PASSED + 1)); printf 'PASS %s\n' "$1"; }
 fail() { FAILED=$((FAILED + 1)); printf 'FAIL %s: %s\n' "$1" "$2"; }
 
 # check NAME CMD [ARGS...] — runs CMD; exit 0 = PASS, else FAIL with its last output line.
-# Commands must not print tokens or secrets (lib/checks.mjs prints only reasons).
+# Commands must not print tokens or secrets (the check scripts print only reasons).
 check() {
   local name="$1" out
   shift
@@ -68,25 +85,87 @@ check() {
   fi
 }
 
-# --------------------------------------------------------------------------------------
-# Dependencies: npm ci from the committed lockfile when node_modules is missing or stale.
-
-install_deps() {
-  local stamp="node_modules/.interop-lock.sha256" want
-  want="$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1) node-$(node --version)"
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-    say "deps: node_modules matches package-lock.json"
-    return
+# relay NAME CMD [ARGS...] — CMD prints its own `PASS name` / `FAIL name: why` lines
+# (stdout); they are counted and passed through. Its stderr (notes) goes to ours.
+relay() {
+  local name="$1" line out status=0
+  shift
+  out="$("$@")" || status=$?
+  while IFS= read -r line; do
+    case "$line" in
+      "PASS "*) PASSED=$((PASSED + 1)); printf '%s\n' "$line" ;;
+      "FAIL "*) FAILED=$((FAILED + 1)); printf '%s\n' "$line" ;;
+    esac
+  done <<<"$out"
+  if ((status != 0)) && ! grep -q '^FAIL ' <<<"$out"; then
+    fail "$name" "exit status $status without a FAIL line"
   fi
-  say "deps: npm ci (node $(node --version))"
+}
+
+# --------------------------------------------------------------------------------------
+# Dependencies, each installed only when missing or its lockfile changed:
+#   node_modules  npm ci (package-lock.json): oidc-provider, jose, TS SDK, Inspector 1.0.3
+#   node22/       npm ci (node22/package-lock.json): Node 22 binary + conformance suite
+#   .venv/        pip --require-hashes (py/requirements.txt): Python MCP SDK
+# node22/ and .venv/ install in the background while the AS checks run.
+
+npm_ci_in() {
+  local dir="$1" log="$2" stamp="$1/node_modules/.interop-lock.sha256" want
+  want="$(cat "$dir/package.json" "$dir/package-lock.json" | sha256sum | cut -d' ' -f1) node-$(node --version)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    say "deps: $dir/node_modules matches its package-lock.json"
+    return 0
+  fi
+  say "deps: npm ci in $dir (node $(node --version))"
   local t0=$SECONDS
-  npm ci --no-audit --no-fund --loglevel=error >"$LOG_DIR/npm-ci.log" 2>&1 || {
-    tail -n 30 "$LOG_DIR/npm-ci.log" >&2
-    echo "npm ci failed" >&2
-    exit 1
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >"$log" 2>&1 || {
+    tail -n 30 "$log" >&2
+    echo "npm ci in $dir failed" >&2
+    return 1
   }
   printf '%s' "$want" >"$stamp"
-  say "deps: npm ci took $((SECONDS - t0))s"
+  say "deps: npm ci in $dir took $((SECONDS - t0))s"
+}
+
+install_venv() {
+  local stamp=".venv/.interop-req.sha256" want
+  want="$(sha256sum py/requirements.txt | cut -d' ' -f1) $(python3 --version 2>&1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    say "deps: .venv matches py/requirements.txt"
+    return 0
+  fi
+  say "deps: python venv + pip install --require-hashes ($(python3 --version 2>&1))"
+  local t0=$SECONDS
+  {
+    rm -rf .venv &&
+      python3 -m venv .venv &&
+      .venv/bin/pip install --disable-pip-version-check --no-input --require-hashes \
+        --only-binary :all: -r py/requirements.txt
+  } >"$LOG_DIR/pip.log" 2>&1 || {
+    tail -n 30 "$LOG_DIR/pip.log" >&2
+    echo "pip install failed" >&2
+    return 1
+  }
+  printf '%s' "$want" >"$stamp"
+  say "deps: venv took $((SECONDS - t0))s"
+}
+
+NODE22_PID=""
+VENV_PID=""
+start_background_installs() {
+  npm_ci_in node22 "$LOG_DIR/npm-ci-node22.log" &
+  NODE22_PID=$!
+  BG_INSTALLS+=("$NODE22_PID")
+  if command -v python3 >/dev/null; then
+    install_venv &
+    VENV_PID=$!
+    BG_INSTALLS+=("$VENV_PID")
+  fi
+}
+
+# wait_install PID — true when that background install succeeded.
+wait_install() {
+  [[ -n "$1" ]] && wait "$1"
 }
 
 # --------------------------------------------------------------------------------------
@@ -118,6 +197,12 @@ dump_log() {
   tail -n 25 "$1" >&2 || true
 }
 
+# stop PID — stops one process the suite started.
+stop() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
 # start_as PORT ISSUER_PATH NAME — starts as/server.mjs in the background, waits for
 # discovery. The log goes to $LOG_DIR/NAME.log.
 start_as() {
@@ -135,6 +220,24 @@ start_as() {
     exit 1
   fi
   say "AS $name up: issuer http://127.0.0.1:${port}${path} (log $log)"
+}
+
+# start_av — the fake Alpha Vantage (av/server.mjs) for news_sentiment.
+AV_API_KEY="interop-av-key"
+start_av() {
+  local log="$LOG_DIR/av.log" pid
+  if ! port_free "$AV_PORT"; then
+    echo "port $AV_PORT is busy; set AV_PORT" >&2
+    exit 1
+  fi
+  AV_PORT="$AV_PORT" AV_API_KEY="$AV_API_KEY" node av/server.mjs 2>"$log" &
+  pid=$!
+  PIDS+=("$pid")
+  if ! wait_http "http://127.0.0.1:$AV_PORT/__stats" "$pid" 15; then
+    dump_log "$log"
+    echo "fake Alpha Vantage did not come up on port $AV_PORT" >&2
+    exit 1
+  fi
 }
 
 # --------------------------------------------------------------------------------------
@@ -158,20 +261,48 @@ issuer_path_checks() {
 }
 
 # --------------------------------------------------------------------------------------
-# warden checks: run the real warden binary against the real peers.
-#
-# start_warden CONFIG — starts `$WARDEN_BIN serve --config CONFIG` in the background and
-# waits for its protected-resource metadata (public, no token) at the MCP_RESOURCE origin.
-# Sets WARDEN_PID and WARDEN_LOG. Each config must bind the origin of MCP_RESOURCE.
+# warden: configs, start/stop.
+
 WARDEN_PID=""
 WARDEN_LOG=""
+WARDEN_ORIGIN="$(node -e 'console.log(new URL(process.argv[1]).origin)' "$MCP_RESOURCE")"
+WARDEN_MCP_PATH="$(node -e 'const p=new URL(process.argv[1]).pathname;console.log(p==="/"?"":p)' "$MCP_RESOURCE")"
 WARDEN_PORT="$(node -e 'const u=new URL(process.argv[1]);console.log(u.port||(u.protocol==="https:"?443:80))' "$MCP_RESOURCE")"
-WARDEN_PRM_URL="$(node -e 'const u=new URL(process.argv[1]);console.log(u.origin+"/.well-known/oauth-protected-resource"+(u.pathname==="/"?"":u.pathname))' "$MCP_RESOURCE")"
+WARDEN_PRM_URL="$WARDEN_ORIGIN/.well-known/oauth-protected-resource$WARDEN_MCP_PATH"
+export IOP_AV_URL="http://127.0.0.1:$AV_PORT"
 
+# render_config NAME — configs/NAME.toml with its ${IOP_*} placeholders filled in, written
+# to $LOG_DIR/NAME/NAME.toml (that directory is also warden's working directory).
+render_config() {
+  local name="$1" dir="$LOG_DIR/$1"
+  mkdir -p "$dir"
+  IOP_BIND="127.0.0.1:$WARDEN_PORT" \
+    IOP_PUBLIC_URL="$WARDEN_ORIGIN" \
+    IOP_MCP_PATH="$WARDEN_MCP_PATH" \
+    IOP_DATA_DIR="$dir/data" \
+    IOP_AS_ISSUER="http://127.0.0.1:$AS_PORT" \
+    IOP_AS_OIDC_ISSUER="http://127.0.0.1:$AS_PATH_PORT/oidc" \
+    IOP_AV_BASE_URL="http://127.0.0.1:$AV_PORT" \
+    IOP_AV_API_KEY="$AV_API_KEY" \
+    envsubst '${IOP_BIND} ${IOP_PUBLIC_URL} ${IOP_MCP_PATH} ${IOP_DATA_DIR} ${IOP_AS_ISSUER} ${IOP_AS_OIDC_ISSUER} ${IOP_AV_BASE_URL} ${IOP_AV_API_KEY}' \
+    <"configs/$name.toml" >"$dir/$name.toml"
+  printf '%s' "$dir/$name.toml"
+}
+
+# start_warden NAME CONFIG [VAR=VALUE...] — starts `warden serve --config CONFIG` with a
+# clean WARDEN_* environment plus the given WARDEN_* overrides, working directory
+# $LOG_DIR/NAME (so no stray .env is read), and waits for its PRM. Sets WARDEN_PID/LOG.
 start_warden() {
-  local config="$1"
-  WARDEN_LOG="$LOG_DIR/warden-$(basename "$config" .toml).log"
-  "$WARDEN_BIN" serve --config "$config" >"$WARDEN_LOG" 2>&1 &
+  local name="$1" config="$2" dir="$LOG_DIR/$1"
+  shift 2
+  mkdir -p "$dir"
+  WARDEN_LOG="$LOG_DIR/warden-$name.log"
+  local -a clean=()
+  local var
+  for var in $(compgen -e); do
+    [[ "$var" == WARDEN_* ]] && clean+=(-u "$var")
+  done
+  (cd "$dir" && exec env "${clean[@]}" "$@" "$SUITE_WARDEN_BIN" serve --config "$config") >"$WARDEN_LOG" 2>&1 &
   WARDEN_PID=$!
   PIDS+=("$WARDEN_PID")
   if ! wait_http "$WARDEN_PRM_URL" "$WARDEN_PID" 30; then
@@ -183,14 +314,33 @@ start_warden() {
 # stop_warden — stops the warden started last.
 stop_warden() {
   if [[ -n "$WARDEN_PID" ]]; then
-    kill "$WARDEN_PID" 2>/dev/null || true
-    wait "$WARDEN_PID" 2>/dev/null || true
+    stop "$WARDEN_PID"
     WARDEN_PID=""
   fi
 }
 
-# Spec-level smoke of warden with its embedded-development config (config/dev.toml):
-# the PRM document and the 401 challenge need no provider at all.
+# warden_start_failed NAME — one FAIL line naming warden's own last error line.
+warden_start_failed() {
+  local why
+  why="$(grep -v '^\s*$' "$WARDEN_LOG" 2>/dev/null | tail -n 1 | sed 's/\x1b\[[0-9;]*m//g' | cut -c1-300)"
+  fail "$1:start" "warden serve did not serve $WARDEN_PRM_URL: ${why:-no output}"
+  stop_warden
+}
+
+# mcp_group GROUP [VAR=VALUE...] — the TypeScript SDK / raw HTTP checks of
+# lib/mcp-checks.mjs for GROUP, with extra environment for the check processes.
+mcp_group() {
+  local group="$1" name
+  shift
+  for name in $(node lib/mcp-checks.mjs --list "$group"); do
+    check "$group:$name" env "$@" node lib/mcp-checks.mjs "$group" "$name"
+  done
+}
+
+# --------------------------------------------------------------------------------------
+# warden checks, one block per config.
+
+# Spec-level smoke of the PRM document and the bare 401 (no provider involved).
 check_warden_prm() {
   curl -fsS --max-time 5 "$WARDEN_PRM_URL" | node -e '
     let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
@@ -217,33 +367,129 @@ check_warden_401_without_token() {
   fi
 }
 
+# The embedded dev default: the repository's config/dev.toml (what `warden serve` uses
+# without --config), only pointed at this suite's ports and the fake Alpha Vantage.
+dev_block() {
+  if ! start_warden dev "$REPO/config/dev.toml" \
+    WARDEN_SERVER__BIND="127.0.0.1:$WARDEN_PORT" \
+    WARDEN_SERVER__PUBLIC_URL="$WARDEN_ORIGIN" \
+    WARDEN_TOOLS__NEWS_SENTIMENT__BASE_URL="http://127.0.0.1:$AV_PORT" \
+    WARDEN_TOOLS__NEWS_SENTIMENT__API_KEY="$AV_API_KEY"; then
+    warden_start_failed dev
+    return
+  fi
+  pass "dev:start"
+  check "dev:prm-document" check_warden_prm
+  check "dev:401-challenge-without-token" check_warden_401_without_token
+  mcp_group dev
+  stop_warden
+}
+
+# Python SDK (mcp 1.30.0 from PyPI) with bearer tokens from the AS.
+python_checks() {
+  if ! wait_install "$VENV_PID"; then
+    fail "python:install" "venv / pip install --require-hashes failed (see $LOG_DIR/pip.log)"
+    return
+  fi
+  local token profile
+  token="$(node lib/tokens.mjs cc-jwt-es256)"
+  profile="$(node lib/tokens.mjs cc-jwt-profile)"
+  check "python:tools-list-and-call" env IOP_TOKEN="$token" .venv/bin/python py/client.py tools-list-and-call
+  check "python:no-scope-refused" env IOP_TOKEN_PROFILE="$profile" .venv/bin/python py/client.py no-scope-refused
+}
+
+inspector_checks() {
+  local name
+  for name in $(node lib/inspector.mjs --list); do
+    check "inspector:$name" node lib/inspector.mjs "$name"
+  done
+}
+
+# The official conformance suite through the token-injecting proxy.
+conformance_checks() {
+  if ! wait_install "$NODE22_PID"; then
+    fail "conformance:install" "npm ci in node22/ failed (see $LOG_DIR/npm-ci-node22.log)"
+    return
+  fi
+  if ! port_free "$PROXY_PORT"; then
+    fail "conformance:proxy" "port $PROXY_PORT is busy; set PROXY_PORT"
+    return
+  fi
+  local token pid
+  token="$(node lib/tokens.mjs cc-jwt-es256)"
+  IOP_PROXY_TOKEN="$token" node lib/token-proxy.mjs "$PROXY_PORT" "$WARDEN_ORIGIN" 2>"$LOG_DIR/proxy.log" &
+  pid=$!
+  PIDS+=("$pid")
+  if ! wait_http "http://127.0.0.1:$PROXY_PORT/.well-known/oauth-protected-resource$WARDEN_MCP_PATH" "$pid" 10; then
+    fail "conformance:proxy" "the token proxy did not come up (see $LOG_DIR/proxy.log)"
+    stop "$pid"
+    return
+  fi
+  relay conformance node lib/conformance.mjs "http://127.0.0.1:$PROXY_PORT$WARDEN_MCP_PATH" "$LOG_DIR/conformance"
+  stop "$pid"
+}
+
+# kind = "jwt" with the real AS: B 8b JWT checks and every E client.
+jwt_block() {
+  local config
+  config="$(render_config jwt)"
+  if ! start_warden jwt "$config"; then
+    warden_start_failed jwt
+    return
+  fi
+  pass "jwt:start"
+  mcp_group jwt IOP_CONFIG="$config"
+  python_checks
+  inspector_checks
+  conformance_checks
+  stop_warden
+}
+
+# config_block NAME [VAR=VALUE...] — start warden with configs/NAME.toml and run
+# mcp_group NAME (the extra environment goes to the check processes).
+config_block() {
+  local name="$1" config
+  shift
+  config="$(render_config "$name")"
+  if ! start_warden "$name" "$config"; then
+    warden_start_failed "$name"
+    return
+  fi
+  pass "$name:start"
+  mcp_group "$name" IOP_CONFIG="$config" "$@"
+  stop_warden
+}
+
 warden_checks() {
-  if [[ ! -x "$WARDEN_BIN" ]]; then
-    say "SKIP warden checks: $WARDEN_BIN not built yet (cargo build --release -p warden, or set WARDEN_BIN)"
+  if [[ ! -x "$SUITE_WARDEN_BIN" ]]; then
+    fail "warden:binary" "$SUITE_WARDEN_BIN not built (cargo build -p warden, or set WARDEN_BIN)"
     return
   fi
   if ! port_free "$WARDEN_PORT"; then
-    fail "warden:start" "port $WARDEN_PORT of MCP_RESOURCE is busy"
+    fail "warden:port" "port $WARDEN_PORT of MCP_RESOURCE is busy"
     return
   fi
-  if ! start_warden "$REPO/config/dev.toml"; then
-    fail "warden:start" "warden serve --config config/dev.toml did not serve $WARDEN_PRM_URL"
-    return
-  fi
-  pass "warden:start"
-  check "warden:prm-document" check_warden_prm
-  check "warden:401-challenge-without-token" check_warden_401_without_token
-  stop_warden
+  say "warden: $SUITE_WARDEN_BIN"
+  dev_block
+  jwt_block
+  config_block introspection
+  config_block introspection-lenient
+  # kind = "logto" against the AS mounted at /oidc: its checks get tokens from there.
+  config_block logto AS_PORT="$AS_PATH_PORT" AS_ISSUER_PATH=/oidc
 }
 
 # --------------------------------------------------------------------------------------
 
 main() {
-  command -v node >/dev/null || { echo "node is required" >&2; exit 1; }
-  command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
-  install_deps
+  local tool
+  for tool in node npm curl envsubst; do
+    command -v "$tool" >/dev/null || { echo "$tool is required" >&2; exit 1; }
+  done
+  npm_ci_in . "$LOG_DIR/npm-ci.log" || exit 1
+  start_background_installs
   start_as "$AS_PORT" "" as
   start_as "$AS_PATH_PORT" /oidc as-oidc-path
+  start_av
 
   as_checks
   issuer_path_checks
