@@ -22,6 +22,7 @@ use warden_core::{AuthInfo, BearerGuard, ToolRegistry};
 use warden_mcp::WardenMcp;
 
 use crate::response::{challenge_response, json_error};
+use crate::RateLimit;
 
 struct Session {
     inbox: mpsc::Sender<ClientJsonRpcMessage>,
@@ -38,6 +39,7 @@ pub struct LegacySse {
     messages_path: String,
     max_body: usize,
     shutdown: CancellationToken,
+    rate_limit: Option<RateLimit>,
 }
 
 impl LegacySse {
@@ -58,7 +60,14 @@ impl LegacySse {
             messages_path: messages_path.into(),
             max_body,
             shutdown,
+            rate_limit: None,
         }
+    }
+
+    /// Limits requests per subject or client (429 + `Retry-After` beyond).
+    pub fn with_rate_limit(mut self, rate_limit: Option<RateLimit>) -> Self {
+        self.rate_limit = rate_limit;
+        self
     }
 
     /// Open legacy sessions.
@@ -78,10 +87,15 @@ impl LegacySse {
     }
 
     async fn authenticate(&self, req: &Request) -> std::result::Result<AuthInfo, Response> {
-        self.guard
+        let info = self
+            .guard
             .authenticate(req.headers(), req.uri().query())
             .await
-            .map_err(|e| challenge_response(&self.guard.challenge(&e)))
+            .map_err(|e| challenge_response(&self.guard.challenge(&e)))?;
+        if let Some(resp) = self.rate_limit.as_ref().and_then(|rl| rl.reject(&info)) {
+            return Err(resp);
+        }
+        Ok(info)
     }
 }
 

@@ -20,6 +20,7 @@ mod legacy_sse;
 mod mcp;
 mod metadata;
 mod origin;
+mod rate_limit;
 mod response;
 
 pub use auth::{BearerAuth, BearerAuthEndpoint, Caller};
@@ -27,4 +28,5 @@ pub use legacy_sse::{LegacySse, MessagesEndpoint, SseEndpoint};
 pub use mcp::{McpEndpoint, SessionBindings};
 pub use metadata::{json_document_endpoint, metadata_endpoint};
 pub use origin::OriginPolicy;
+pub use rate_limit::{RateLimit, RateLimitKey};
 pub use response::{challenge_response, json_error};

@@ -11,6 +11,7 @@ use warden_core::{BearerGuard, ToolRegistry};
 use warden_mcp::McpService;
 
 use crate::response::{challenge_response, json_error};
+use crate::RateLimit;
 
 const SESSION_HEADER: &str = "mcp-session-id";
 
@@ -65,6 +66,7 @@ pub struct McpEndpoint {
     tools: Arc<ToolRegistry>,
     sessions: SessionBindings,
     max_body: usize,
+    rate_limit: Option<RateLimit>,
 }
 
 impl McpEndpoint {
@@ -82,7 +84,14 @@ impl McpEndpoint {
             tools,
             sessions,
             max_body,
+            rate_limit: None,
         }
+    }
+
+    /// Limits requests per subject or client (429 + `Retry-After` beyond).
+    pub fn with_rate_limit(mut self, rate_limit: Option<RateLimit>) -> Self {
+        self.rate_limit = rate_limit;
+        self
     }
 }
 
@@ -113,6 +122,11 @@ impl Endpoint for McpEndpoint {
             Ok(info) => info,
             Err(e) => return Ok(challenge_response(&guard.challenge(&e))),
         };
+        if let Some(rl) = &self.rate_limit {
+            if let Some(resp) = rl.reject(&info) {
+                return Ok(resp);
+            }
+        }
         let principal: Arc<str> = Arc::from(info.principal_key());
         let session = req
             .headers()

@@ -14,6 +14,10 @@ use warden_mcp::{ListTools, McpOptions, WardenMcp};
 use warden_poem::{metadata_endpoint, LegacySse, McpEndpoint, OriginPolicy, SessionBindings};
 
 use crate::as_mirror::AsMetadataMirror;
+use crate::limits::RequestLimits;
+use warden_admin::{AdminState, DevMintRequest};
+use warden_core::{Event, Observer};
+use warden_metrics::{HttpMetrics, Metrics, RouteClassifier};
 
 use crate::config::{Config, ListToolsMode};
 use crate::error::HostError;
@@ -32,8 +36,23 @@ pub struct App {
     pub sessions: SessionBindings,
     /// Cancelled on shutdown (ends SSE streams).
     pub shutdown: CancellationToken,
-    /// Where metrics events go.
+    /// Where events go: the Prometheus metrics plus any extra observer.
     pub observer: SharedObserver,
+    /// The Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// The legacy HTTP+SSE transport's state.
+    pub legacy: LegacySse,
+}
+
+/// Sends every event to several observers.
+struct Fanout(Vec<SharedObserver>);
+
+impl Observer for Fanout {
+    fn observe(&self, event: &Event<'_>) {
+        for o in &self.0 {
+            o.observe(event);
+        }
+    }
 }
 
 /// The provider kinds this build knows, besides `dev`.
@@ -41,12 +60,28 @@ pub fn provider_registry() -> ProviderRegistry {
     let mut registry = ProviderRegistry::new();
     registry.register(warden_jwt::JwtProviderFactory);
     registry.register(warden_introspection::IntrospectionFactory);
+    registry.register(warden_scalekit::ScalekitFactory::new());
+    registry.register(warden_logto::LogtoFactory);
     registry
 }
 
 impl App {
     /// Builds the host from `config` (no network I/O; see [`App::warm_up`]).
-    pub fn build(config: Config, observer: SharedObserver) -> Result<Self, HostError> {
+    pub fn build(config: Config, extra_observer: SharedObserver) -> Result<Self, HostError> {
+        let provider_names = config.auth.providers.clone();
+        let mut upstreams: Vec<String> =
+            provider_names.iter().map(|n| format!("idp:{n}")).collect();
+        upstreams.push("alphavantage".into());
+        let metrics = Arc::new(
+            Metrics::builder()
+                .version(env!("CARGO_PKG_VERSION"))
+                .providers(provider_names)
+                .tools(["whoami", "news_sentiment"])
+                .upstreams(upstreams)
+                .build()
+                .map_err(|e| HostError::Runtime(format!("metrics: {e}")))?,
+        );
+        let observer: SharedObserver = Arc::new(Fanout(vec![metrics.clone(), extra_observer]));
         let registry = provider_registry();
         let mut dev = None;
         let mut verifiers: Vec<Arc<dyn Verifier>> = Vec::new();
@@ -90,14 +125,26 @@ impl App {
             observer.clone(),
         ));
         let tools = Arc::new(build_tools(&config, &observer)?);
+        let shutdown = CancellationToken::new();
+        let legacy = LegacySse::new(
+            mcp_server(&config, &tools, &guard, &observer),
+            guard.clone(),
+            tools.clone(),
+            "/messages",
+            config.server.max_body_bytes,
+            shutdown.clone(),
+        )
+        .with_rate_limit(config.limits.rate_limit.build());
         Ok(Self {
             config,
             guard,
             tools,
             dev,
             sessions: SessionBindings::default(),
-            shutdown: CancellationToken::new(),
+            shutdown,
             observer,
+            metrics,
+            legacy,
         })
     }
 
@@ -242,7 +289,50 @@ impl App {
             .at("/sse", legacy.sse_endpoint().with(origins.clone()))
             .at("/messages", legacy.messages_endpoint().with(origins));
         route = route.at("/healthz", get(poem::endpoint::make_sync(|_| "ok")));
-        route.with(crate::logging::AccessLog).into_endpoint()
+        let classifier = RouteClassifier::new([
+            cfg.server.mcp_path.clone(),
+            "/sse".into(),
+            "/messages".into(),
+            "/.well-known/oauth-protected-resource".into(),
+            "/.well-known/oauth-authorization-server".into(),
+            "/dev".into(),
+            "/healthz".into(),
+        ]);
+        route
+            .with(RequestLimits {
+                max_header_bytes: cfg.limits.max_header_bytes,
+                timeout: cfg.limits.request_timeout,
+            })
+            .with(HttpMetrics::new(self.metrics.clone(), classifier))
+            .with(crate::logging::AccessLog)
+            .into_endpoint()
+    }
+
+    /// The admin surface (its own listener): OpenAPI admin API and `/metrics`.
+    pub fn admin_routes(&self) -> impl Endpoint<Output = Response> {
+        let mut state = AdminState::new(self.guard.clone(), self.tools.clone())
+            .with_config(self.config.redacted())
+            .with_metrics(self.metrics.clone())
+            .with_admin_config(&self.config.admin);
+        if let Some(dev) = self.dev.clone() {
+            let minter = move |r: DevMintRequest| {
+                dev.mint(warden_dev::MintRequest {
+                    sub: r.sub,
+                    scopes: r.scopes,
+                    ttl: r.ttl,
+                    audience: r.audience,
+                    client_id: None,
+                })
+                .map_err(|e| e.to_string())
+            };
+            state = state.with_dev(Arc::new(minter));
+        }
+        warden_admin::admin_routes(state).with(crate::logging::AccessLog)
+    }
+
+    /// Active MCP sessions (Streamable HTTP and legacy SSE).
+    pub fn active_sessions(&self) -> u64 {
+        self.sessions.len() + self.legacy.session_count()
     }
 }
 
@@ -254,6 +344,20 @@ impl Endpoint for ArcEndpoint {
     async fn call(&self, req: poem::Request) -> poem::Result<Response> {
         self.0.call(req).await
     }
+}
+
+fn mcp_server(
+    config: &Config,
+    tools: &Arc<ToolRegistry>,
+    guard: &Arc<BearerGuard>,
+    observer: &SharedObserver,
+) -> WardenMcp {
+    let list = match config.resource.list_tools {
+        ListToolsMode::All => ListTools::All,
+        ListToolsMode::Authorized => ListTools::Authorized,
+    };
+    WardenMcp::new(tools.clone(), guard.clone(), observer.clone(), list)
+        .with_name(config.resource.name.clone())
 }
 
 fn build_dev(

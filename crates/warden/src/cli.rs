@@ -48,6 +48,14 @@ pub enum Command {
         #[arg(long)]
         aud: Option<String>,
     },
+    /// Run a token through every check without serving anything (reads `-` from stdin).
+    ExplainToken {
+        /// TOML config file.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// The token, or `-` to read it from standard input.
+        token: String,
+    },
     /// Print the effective config (secrets redacted); exit 0 if valid, 2 if not.
     CheckConfig {
         /// TOML config file.
@@ -116,6 +124,30 @@ pub async fn run(cli: Cli) -> Result<(), HostError> {
                 .map_err(|e| HostError::Runtime(e.to_string()))?;
             println!("{token}");
             Ok(())
+        }
+        Command::ExplainToken { config, token } => {
+            let cfg = Config::load(config.as_deref())?;
+            let app = App::build(cfg, warden_core::noop_observer())?;
+            let token = if token == "-" {
+                let mut buf = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut buf)?;
+                buf.trim().to_string()
+            } else {
+                token
+            };
+            for provider in app.guard.providers().providers() {
+                let _ = provider.refresh().await;
+            }
+            let explanation = warden_admin::explain_token(&app.guard, &app.tools, &token).await;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&explanation).unwrap_or_default()
+            );
+            if explanation.accepted {
+                Ok(())
+            } else {
+                Err(HostError::Rejected)
+            }
         }
         Command::CheckConfig { config } => {
             let cfg = Config::load(config.as_deref())?;

@@ -35,6 +35,10 @@ pub struct Config {
     pub tools: warden_tools::ToolsConfig,
     /// `[log]`.
     pub log: LogConfig,
+    /// `[admin]`: the admin listener (OpenAPI admin surface, `/metrics`).
+    pub admin: warden_admin::AdminConfig,
+    /// `[limits]`.
+    pub limits: crate::limits::LimitsConfig,
 }
 
 impl Default for Config {
@@ -46,6 +50,8 @@ impl Default for Config {
             providers: BTreeMap::from([("dev".to_string(), serde_json::json!({ "kind": "dev" }))]),
             tools: warden_tools::ToolsConfig::default(),
             log: LogConfig::default(),
+            admin: warden_admin::AdminConfig::default(),
+            limits: crate::limits::LimitsConfig::default(),
         }
     }
 }
@@ -292,6 +298,14 @@ impl Config {
             url::Url::parse(origin).map_err(|e| {
                 HostError::Config(format!("server.allowed_origins[{i}]: {e}: {origin:?}"))
             })?;
+        }
+        self.admin
+            .validate()
+            .map_err(|e| HostError::Config(e.to_string()))?;
+        if self.limits.request_timeout.is_zero() {
+            return Err(HostError::Config(
+                "limits.request_timeout: must be greater than 0".into(),
+            ));
         }
         if self.auth.providers.is_empty() {
             return Err(HostError::Config(

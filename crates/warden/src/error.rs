@@ -13,6 +13,9 @@ pub enum HostError {
     /// A command could not do its job (exit code 1).
     #[error("{0}")]
     Runtime(String),
+    /// `explain-token`: the token would be rejected (exit code 1, details printed).
+    #[error("the token would be rejected")]
+    Rejected,
     /// I/O failure (binding, files).
     #[error("{0}")]
     Io(#[from] std::io::Error),

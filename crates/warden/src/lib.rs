@@ -10,6 +10,7 @@ pub mod as_mirror;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod limits;
 pub mod logging;
 mod server;
 

@@ -14,9 +14,12 @@ use crate::{App, HostError};
 pub struct Running {
     /// The bound address.
     pub addr: SocketAddr,
+    /// The admin listener's address, when enabled.
+    pub admin_addr: Option<SocketAddr>,
     /// The app being served.
     pub app: Arc<App>,
     handle: JoinHandle<Result<(), std::io::Error>>,
+    admin: Option<JoinHandle<Result<(), std::io::Error>>>,
 }
 
 impl Running {
@@ -24,11 +27,17 @@ impl Running {
     pub async fn shutdown(self) {
         self.app.shutdown.cancel();
         let _ = self.handle.await;
+        if let Some(admin) = self.admin {
+            let _ = admin.await;
+        }
     }
 
     /// Waits until `app.shutdown` is cancelled and the server has drained.
     pub async fn shutdown_when_cancelled(self) {
         let _ = self.handle.await;
+        if let Some(admin) = self.admin {
+            let _ = admin.await;
+        }
     }
 }
 
@@ -44,7 +53,31 @@ pub async fn serve(app: App) -> Result<Running, HostError> {
         .first()
         .and_then(|a| a.as_socket_addr().copied())
         .ok_or_else(|| HostError::Runtime("listener has no socket address".into()))?;
+    let (admin_addr, admin) = if app.config.admin.enabled {
+        let admin_acceptor = TcpListener::bind(app.config.admin.bind)
+            .into_acceptor()
+            .await?;
+        let admin_addr = admin_acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied());
+        let routes = app.admin_routes();
+        let shutdown = app.shutdown.clone();
+        let handle = tokio::spawn(async move {
+            Server::new_with_acceptor(admin_acceptor)
+                .run_with_graceful_shutdown(
+                    routes,
+                    async move { shutdown.cancelled().await },
+                    Some(Duration::from_secs(5)),
+                )
+                .await
+        });
+        (admin_addr, Some(handle))
+    } else {
+        (None, None)
+    };
     app.warm_up();
+    spawn_gauges(app.clone());
     let routes = app.routes();
     let shutdown = app.shutdown.clone();
     let handle = tokio::spawn(async move {
@@ -56,5 +89,27 @@ pub async fn serve(app: App) -> Result<Running, HostError> {
             )
             .await
     });
-    Ok(Running { addr, app, handle })
+    Ok(Running {
+        addr,
+        admin_addr,
+        app,
+        handle,
+        admin,
+    })
+}
+
+/// Keeps the session and provider-readiness gauges current.
+fn spawn_gauges(app: Arc<App>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    app.metrics.set_sessions(app.active_sessions() as i64);
+                    app.metrics.observe_providers(app.guard.providers());
+                }
+                _ = app.shutdown.cancelled() => break,
+            }
+        }
+    });
 }

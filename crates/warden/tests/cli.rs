@@ -6,6 +6,8 @@ use std::time::Duration;
 fn warden() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_warden"));
     c.env_remove("RUST_LOG");
+    // Parallel tests must not fight over the default admin port.
+    c.env("WARDEN_ADMIN__BIND", "127.0.0.1:0");
     for (k, _) in std::env::vars() {
         if k.starts_with("WARDEN_") {
             c.env_remove(k);

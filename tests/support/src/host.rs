@@ -33,7 +33,11 @@ impl TestHost {
             "[server]\nbind = \"127.0.0.1:{port}\"\npublic_url = \"{url}\"\ndata_dir = \"{}\"\n",
             data_dir.path().display()
         );
-        let config = Config::from_toml(&merge_server(&base, &toml)).expect("config");
+        let mut config = Config::from_toml(&merge_server(&base, &toml)).expect("config");
+        if !toml.contains("[admin]") {
+            // Parallel tests must not fight over the default admin port.
+            config.admin.bind = "127.0.0.1:0".parse().unwrap();
+        }
         let app = App::build(config, observer).expect("app");
         let running = warden::serve(app).await.expect("serve");
         TestHost {
@@ -45,6 +49,17 @@ impl TestHost {
 
     pub fn mcp_url(&self) -> String {
         format!("{}{}", self.url, self.app().config.server.mcp_path)
+    }
+
+    /// `http://127.0.0.1:PORT` of the admin listener.
+    pub fn admin_url(&self) -> String {
+        let addr = self
+            .running
+            .as_ref()
+            .unwrap()
+            .admin_addr
+            .expect("admin listener enabled");
+        format!("http://{addr}")
     }
 
     pub fn app(&self) -> &App {
