@@ -155,9 +155,10 @@ impl AdminApi {
     }
 
     /// Readiness: 200 when every provider has its discovery document and keys,
-    /// else 503 listing what each provider is missing. No auth.
+    /// else 503 listing what each provider is missing. Requires the admin token
+    /// (the answer names providers and their last errors).
     #[oai(path = "/admin/v1/ready", method = "get", tag = "Tag::Probes")]
-    async fn ready(&self) -> ReadyResponse {
+    async fn ready(&self, _auth: AdminToken) -> Guarded<ReadyResponse> {
         let providers: Vec<ProviderReadiness> = self
             .shared
             .guard
@@ -178,11 +179,11 @@ impl AdminApi {
             .collect();
         let ready = !providers.is_empty() && providers.iter().all(|p| p.ready);
         let body = Json(ReadyBody { ready, providers });
-        if ready {
+        Ok(if ready {
             ReadyResponse::Ready(body)
         } else {
             ReadyResponse::NotReady(body)
-        }
+        })
     }
 
     /// Every provider: kind, issuers, audiences, state, keys, last refresh and

@@ -161,9 +161,20 @@ async fn admin_auth_no_token_wrong_token_right_token() {
 #[tokio::test]
 async fn probes_metrics_and_docs_need_no_token() {
     let admin = Admin::start(state(FakeProvider::new("fake", true))).await;
+    let ready = admin
+        .client
+        .get(admin.url("/admin/v1/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ready.status(),
+        StatusCode::UNAUTHORIZED,
+        "readiness needs the admin token"
+    );
+    assert_eq!(admin.get("/admin/v1/ready").await.status(), StatusCode::OK);
     for path in [
         "/admin/v1/health",
-        "/admin/v1/ready",
         "/metrics",
         "/admin/openapi.json",
         "/admin/docs",
@@ -215,7 +226,7 @@ async fn without_a_configured_token_protected_routes_are_closed() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     // Metrics were not configured: 404, not an auth error.
     let resp = admin
         .client
@@ -388,12 +399,7 @@ async fn ready_turns_200_once_the_idp_comes_up() {
     let provider = FakeProvider::new("fake", false);
     let admin = Admin::start(state(provider.clone())).await;
 
-    let resp = admin
-        .client
-        .get(admin.url("/admin/v1/ready"))
-        .send()
-        .await
-        .unwrap();
+    let resp = admin.get("/admin/v1/ready").await;
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["ready"], false);
@@ -418,12 +424,7 @@ async fn ready_turns_200_once_the_idp_comes_up() {
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
 
-    let resp = admin
-        .client
-        .get(admin.url("/admin/v1/ready"))
-        .send()
-        .await
-        .unwrap();
+    let resp = admin.get("/admin/v1/ready").await;
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["ready"], true);
@@ -433,13 +434,8 @@ async fn ready_turns_200_once_the_idp_comes_up() {
 #[tokio::test]
 async fn ready_without_providers_is_503() {
     let (guard, tools) = fixture(vec![], &[]);
-    let admin = Admin::start(AdminState::new(guard, tools)).await;
-    let resp = admin
-        .client
-        .get(admin.url("/admin/v1/ready"))
-        .send()
-        .await
-        .unwrap();
+    let admin = Admin::start(AdminState::new(guard, tools).with_admin_token(ADMIN_TOKEN)).await;
+    let resp = admin.get("/admin/v1/ready").await;
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
