@@ -35,7 +35,7 @@ async fn openapi_document_is_openapi_3_and_covers_every_route() {
     let paths = spec["paths"].as_object().unwrap();
     let expected = [
         ("/admin/v1/health", "get", false),
-        ("/admin/v1/ready", "get", false),
+        ("/admin/v1/ready", "get", true),
         ("/admin/v1/providers", "get", true),
         ("/admin/v1/providers/{name}/refresh", "post", true),
         ("/admin/v1/providers/{name}/cache", "delete", true),
