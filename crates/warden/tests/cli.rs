@@ -303,3 +303,68 @@ async fn serve_logs_urls_as_json_with_the_flag() {
     );
     assert_eq!(v["dev_issuer"], format!("{url}/dev"));
 }
+
+#[test]
+fn explain_token_reports_every_check_and_exits_by_verdict() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let token = {
+        let out = warden()
+            .current_dir(dir.path())
+            .args(["token", "--scope", "profile"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let out = warden()
+        .current_dir(dir.path())
+        .args(["explain-token", &token])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["accepted"], true);
+    assert_eq!(v["provider"], "dev");
+    let names: Vec<_> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    for n in ["signature", "issuer", "audience", "expiry"] {
+        assert!(names.iter().any(|x| x == n), "{names:?}");
+    }
+    assert!(!stdout.contains(&token));
+
+    // From stdin, with a tampered token: rejected, exit 1, the failing check named.
+    let mut bad = token.clone();
+    bad.truncate(bad.len() - 4);
+    bad.push_str("AAAA");
+    let mut child = warden()
+        .current_dir(dir.path())
+        .args(["explain-token", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(bad.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["accepted"], false);
+    assert!(
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "signature" && c["passed"] == false),
+        "{v}"
+    );
+}
