@@ -93,32 +93,38 @@ impl WardenMcp {
         tool
     }
 
+    /// Runs the tool; returns the MCP result and a bounded outcome label
+    /// (`ok`, `invalid_params`, or the tool error's kind such as `rate_limited`).
     async fn run_tool(
         &self,
         entry: &RegisteredTool,
         request: CallToolRequestParams,
         who: &AuthInfo,
-    ) -> Result<CallToolResult, McpError> {
+    ) -> (Result<CallToolResult, McpError>, &'static str) {
         let args = request.arguments.unwrap_or_default();
         match entry.tool.call(args, who).await {
             Ok(out) => {
                 let mut result = CallToolResult::success(vec![ContentBlock::text(out.text)]);
                 result.structured_content = Some(out.structured);
-                Ok(result)
+                (Ok(result), "ok")
             }
-            Err(ToolError::InvalidParams(message)) => Err(McpError::invalid_params(message, None)),
-            Err(e) => Ok(CallToolResult::error(vec![ContentBlock::text(
-                e.to_string(),
-            )])),
+            Err(ToolError::InvalidParams(message)) => (
+                Err(McpError::invalid_params(message, None)),
+                "invalid_params",
+            ),
+            Err(e) => {
+                let kind = match &e {
+                    ToolError::Failed { kind, .. } => *kind,
+                    _ => "error",
+                };
+                (
+                    Ok(CallToolResult::error(vec![ContentBlock::text(
+                        e.to_string(),
+                    )])),
+                    kind,
+                )
+            }
         }
-    }
-}
-
-fn outcome_of(result: &Result<CallToolResult, McpError>) -> &'static str {
-    match result {
-        Ok(r) if r.is_error == Some(true) => "error",
-        Ok(_) => "ok",
-        Err(_) => "invalid_params",
     }
 }
 
@@ -176,8 +182,7 @@ impl ServerHandler for WardenMcp {
             return Ok(CallToolResult::error(vec![ContentBlock::text(e.to_string())]).into());
         }
         let started = Instant::now();
-        let result = self.run_tool(&entry, request, &who).await;
-        let outcome = outcome_of(&result);
+        let (result, outcome) = self.run_tool(&entry, request, &who).await;
         entry.record(outcome == "ok");
         self.observer.observe(&Event::ToolCall {
             tool: entry.name(),
