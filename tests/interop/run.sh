@@ -9,7 +9,7 @@
 # `N passed, M failed`; exits non-zero when M > 0. Progress notes go to stderr as `# …`.
 # Knobs (env): AS_PORT (9400), AS_PATH_PORT (9401, second AS with issuer path /oidc),
 # AV_PORT (9410, fake Alpha Vantage), PROXY_PORT (9420, token-injecting proxy for the
-# conformance suite), MCP_RESOURCE (http://127.0.0.1:10000/mcp), MCP_OTHER_RESOURCE,
+# conformance suite), CALLBACK_PORT (6276, Inspector 2 OAuth callback), MCP_RESOURCE (http://127.0.0.1:10000/mcp), MCP_OTHER_RESOURCE,
 # WARDEN_BIN (target/release/warden, else target/debug/warden), INTEROP_LOG_DIR (kept
 # logs; default a temp dir removed on exit). See README.md.
 set -euo pipefail
@@ -23,6 +23,7 @@ export AS_ISSUER_PATH=""
 AS_PATH_PORT="${AS_PATH_PORT:-9401}"
 AV_PORT="${AV_PORT:-9410}"
 PROXY_PORT="${PROXY_PORT:-9420}"
+CALLBACK_PORT="${CALLBACK_PORT:-6276}"
 export MCP_RESOURCE="${MCP_RESOURCE:-http://127.0.0.1:10000/mcp}"
 export MCP_OTHER_RESOURCE="${MCP_OTHER_RESOURCE:-http://127.0.0.1:10001/other}"
 if [[ -z "${WARDEN_BIN:-}" ]]; then
@@ -105,7 +106,8 @@ relay() {
 # --------------------------------------------------------------------------------------
 # Dependencies, each installed only when missing or its lockfile changed:
 #   node_modules  npm ci (package-lock.json): oidc-provider, jose, TS SDK, Inspector 1.0.3
-#   node22/       npm ci (node22/package-lock.json): Node 22 binary + conformance suite
+#   node22/       npm ci (node22/package-lock.json): Node 22 binary, conformance suite,
+#                 Inspector 2.12.0
 #   .venv/        pip --require-hashes (py/requirements.txt): Python MCP SDK
 # node22/ and .venv/ install in the background while the AS checks run.
 
@@ -398,10 +400,23 @@ python_checks() {
   check "python:no-scope-refused" env IOP_TOKEN_PROFILE="$profile" .venv/bin/python py/client.py no-scope-refused
 }
 
+# MCP Inspector CLI: 1.0.3 (Node 20, --header bearer) and 2.12.0 (Node 22, its own
+# headless OAuth login with BROWSER=lib/browser.sh).
 inspector_checks() {
   local name
-  for name in $(node lib/inspector.mjs --list); do
-    check "inspector:$name" node lib/inspector.mjs "$name"
+  for name in $(node lib/inspector.mjs --list v1); do
+    check "inspector:$name" node lib/inspector.mjs v1 "$name"
+  done
+  if ! wait_install "$NODE22_PID"; then
+    fail "inspector2:install" "npm ci in node22/ failed (see $LOG_DIR/npm-ci-node22.log)"
+    return
+  fi
+  if ! port_free "$CALLBACK_PORT"; then
+    fail "inspector2:callback-port" "port $CALLBACK_PORT is busy; set CALLBACK_PORT"
+    return
+  fi
+  for name in $(node lib/inspector.mjs --list v2); do
+    check "inspector2:$name" env IOP_CALLBACK_PORT="$CALLBACK_PORT" node lib/inspector.mjs v2 "$name"
   done
 }
 

@@ -16,6 +16,7 @@ import {
   AS_PORT,
   CLIENTS,
   ISSUER,
+  MCP_LEGACY_RESOURCES,
   MCP_OTHER_RESOURCE,
   MCP_RESOURCE,
   RESOURCE_SCOPES,
@@ -73,11 +74,12 @@ const clients = [
 ];
 
 // ---------------------------------------------------------------------------------------
-// Resource servers (RFC 8707). MCP_RESOURCE and MCP_OTHER_RESOURCE are known; tokens for
+// Resource servers (RFC 8707). MCP_RESOURCE, MCP_OTHER_RESOURCE and the legacy SSE
+// endpoint's indicators (MCP_LEGACY_RESOURCES: {origin}/sse, {origin}) are known; tokens for
 // them are JWTs (typ at+jwt) signed with the client's `at_jwt_alg` (default ES256), or
 // opaque when the client has `at_format: "opaque"`.
 
-const RESOURCES = new Set([MCP_RESOURCE, MCP_OTHER_RESOURCE]);
+const RESOURCES = new Set([MCP_RESOURCE, MCP_OTHER_RESOURCE, ...MCP_LEGACY_RESOURCES]);
 const JWT_ALGS = new Set(['ES256', 'RS256']);
 const FORMATS = new Set(['jwt', 'opaque']);
 

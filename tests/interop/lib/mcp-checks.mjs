@@ -217,6 +217,25 @@ const JWT = {
     }
   },
 
+  // A client configured with a trailing slash: /mcp/ is served without a redirect, and the
+  // PRM's resource (/mcp) is what the SDK sends as `resource`.
+  'sdk-trailing-slash-url': async () => {
+    const rec = recordingFetch();
+    const authProvider = new ClientCredentialsProvider({
+      clientId: CLIENTS.cc.client_id, clientSecret: CLIENTS.cc.client_secret, scope: RESOURCE_SCOPES, expectedIssuer: ISSUER,
+    });
+    const { client } = await connect({ authProvider, fetch: rec.fetch, url: `${MCP_URL}/` });
+    try {
+      expect(!rec.log.some((e) => e.status >= 300 && e.status < 400), `a redirect happened: ${rec.log.map(brief).join(', ')}`);
+      const tok = rec.log.find((e) => e.form?.grant_type === 'client_credentials');
+      expect(tok?.form.resource === MCP_URL, `token request resource ${show(tok?.form.resource)}, want ${show(MCP_URL)}`);
+      await expectToolsListed(client);
+      await expectNewsSentimentAcme(client, EXPECTED_ACME);
+    } finally {
+      await client.close();
+    }
+  },
+
   // E2: user login with DCR + PKCE through the SDK; JWT access token for the MCP resource.
   'sdk-login-dcr-pkce-jwt': async () => {
     const { client, provider, token } = await loginFlow();
@@ -297,6 +316,30 @@ const JWT = {
       const me = await whoami(client);
       expect(me.sub === CLIENTS.cc.client_id, `whoami sub ${show(me.sub)}, want ${CLIENTS.cc.client_id}`);
       await expectNewsSentimentAcme(client, EXPECTED_ACME);
+    } finally {
+      await client.close();
+    }
+  },
+  // E7 with OAuth discovery: the SDK's SSEClientTransport + ClientCredentialsProvider from a
+  // bare 401 on GET /sse (what an SSE-only client with OAuth does).
+  'sse-sdk-oauth-client-credentials': async () => {
+    const rec = recordingFetch();
+    const authProvider = new ClientCredentialsProvider({
+      clientId: CLIENTS.cc.client_id, clientSecret: CLIENTS.cc.client_secret, scope: RESOURCE_SCOPES, expectedIssuer: ISSUER,
+    });
+    let client;
+    try {
+      ({ client } = await connect({ transport: 'sse', authProvider, fetch: rec.fetch }));
+    } catch (err) {
+      const prm = rec.log.find((e) => e.url.includes('/.well-known/oauth-protected-resource'));
+      throw new CheckFailed(`${err.message} (GET /sse 401 pointed at ${prm ? new URL(prm.url).pathname : 'no PRM'}; `
+        + 'RFC 9728 §3.3: its resource must match the URL requested)');
+    }
+    try {
+      const tok = rec.log.find((e) => e.form?.grant_type === 'client_credentials');
+      expect(tok && tok.status === 200, `token request ${tok ? brief(tok) : 'missing'}`);
+      const me = await whoami(client);
+      expect(me.sub === CLIENTS.cc.client_id, `whoami sub ${show(me.sub)}`);
     } finally {
       await client.close();
     }

@@ -22,6 +22,14 @@ export const MCP_RESOURCE = env.MCP_RESOURCE || 'http://127.0.0.1:10000/mcp';
 /** A second, unrelated resource: its tokens must be rejected by a warden guarding MCP_RESOURCE. */
 export const MCP_OTHER_RESOURCE = env.MCP_OTHER_RESOURCE || 'http://127.0.0.1:10001/other';
 
+/**
+ * Resource indicators of warden's legacy HTTP+SSE endpoint: `{origin}/sse` and the bare
+ * origin. A client of `GET /sse` derives its RFC 8707 resource from that URL (RFC 9728
+ * §3.3: the metadata's `resource` must match the URL requested), so the AS issues tokens
+ * for them too (same format as for MCP_RESOURCE).
+ */
+export const MCP_LEGACY_RESOURCES = [`${new URL(MCP_RESOURCE).origin}/sse`, new URL(MCP_RESOURCE).origin];
+
 /** Scopes the MCP resource server accepts. */
 export const RESOURCE_SCOPES = 'news:read profile';
 
