@@ -274,7 +274,8 @@ WARDEN_PRM_URL="$WARDEN_ORIGIN/.well-known/oauth-protected-resource$WARDEN_MCP_P
 export IOP_AV_URL="http://127.0.0.1:$AV_PORT"
 
 # render_config NAME — configs/NAME.toml with its ${IOP_*} placeholders filled in, written
-# to $LOG_DIR/NAME/NAME.toml (that directory is also warden's working directory).
+# to $LOG_DIR/NAME/NAME.toml (that directory is also warden's working directory). An
+# unknown placeholder is an error.
 render_config() {
   local name="$1" dir="$LOG_DIR/$1"
   mkdir -p "$dir"
@@ -286,8 +287,13 @@ render_config() {
     IOP_AS_OIDC_ISSUER="http://127.0.0.1:$AS_PATH_PORT/oidc" \
     IOP_AV_BASE_URL="http://127.0.0.1:$AV_PORT" \
     IOP_AV_API_KEY="$AV_API_KEY" \
-    envsubst '${IOP_BIND} ${IOP_PUBLIC_URL} ${IOP_MCP_PATH} ${IOP_DATA_DIR} ${IOP_AS_ISSUER} ${IOP_AS_OIDC_ISSUER} ${IOP_AV_BASE_URL} ${IOP_AV_API_KEY}' \
-    <"configs/$name.toml" >"$dir/$name.toml"
+    node -e '
+      const fs = require("fs");
+      const text = fs.readFileSync(process.argv[1], "utf8").replace(/\$\{(IOP_[A-Z_]+)\}/g, (_, k) => {
+        if (process.env[k] === undefined) { console.error(`unknown placeholder ${k}`); process.exit(1); }
+        return process.env[k];
+      });
+      fs.writeFileSync(process.argv[2], text);' "configs/$name.toml" "$dir/$name.toml"
   printf '%s' "$dir/$name.toml"
 }
 
@@ -497,7 +503,7 @@ warden_checks() {
 
 main() {
   local tool
-  for tool in node npm curl envsubst; do
+  for tool in node npm curl; do
     command -v "$tool" >/dev/null || { echo "$tool is required" >&2; exit 1; }
   done
   npm_ci_in . "$LOG_DIR/npm-ci.log" || exit 1
