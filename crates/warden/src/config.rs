@@ -218,6 +218,33 @@ pub fn redact(value: &mut Value) {
     }
 }
 
+/// The top-level sections a `WARDEN_` variable may set.
+const SECTIONS: &[&str] = &[
+    "server",
+    "resource",
+    "auth",
+    "providers",
+    "tools",
+    "log",
+    "admin",
+    "limits",
+];
+
+/// Whether an environment variable name (without the `WARDEN_` prefix) addresses a config
+/// section. Other `WARDEN_*` variables (`WARDEN_BIN`, `WARDEN_REQUIRE_PROMETHEUS`, …) belong
+/// to scripts around warden and are ignored; a typo inside a section is still an error.
+fn is_config_env_key(key: &str) -> bool {
+    let section = key.split("__").next().unwrap_or_default();
+    SECTIONS.iter().any(|s| s.eq_ignore_ascii_case(section))
+}
+
+/// The `WARDEN_` environment layer: `__` nests, only config sections are read.
+fn environment() -> Env {
+    Env::prefixed("WARDEN_")
+        .filter(|key| is_config_env_key(key.as_str()))
+        .split("__")
+}
+
 impl Config {
     /// Loads the config: defaults < `path` (or the embedded dev default) < `.env` < environment.
     pub fn load(path: Option<&Path>) -> Result<Self, HostError> {
@@ -235,7 +262,7 @@ impl Config {
             }
             None => figment.merge(Toml::string(DEV_DEFAULT)),
         };
-        figment = figment.merge(Env::prefixed("WARDEN_").split("__"));
+        figment = figment.merge(environment());
         Self::from_figment(figment)
     }
 
@@ -243,7 +270,7 @@ impl Config {
     pub fn from_toml(toml: &str) -> Result<Self, HostError> {
         let figment = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::string(toml))
-            .merge(Env::prefixed("WARDEN_").split("__"));
+            .merge(environment());
         Self::from_figment(figment)
     }
 
@@ -388,6 +415,17 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("server.public_url"), "{e}");
+    }
+
+    #[test]
+    fn only_section_variables_are_config() {
+        assert!(is_config_env_key("SERVER__BIND"));
+        assert!(is_config_env_key("providers__corp__client_secret"));
+        assert!(is_config_env_key("LOG__FILTER"));
+        assert!(!is_config_env_key("BIN"));
+        assert!(!is_config_env_key("REQUIRE_PROMETHEUS"));
+        assert!(!is_config_env_key("SERVERS__BIND"));
+        assert!(!is_config_env_key(""));
     }
 
     #[test]

@@ -367,3 +367,27 @@ fn example_configs_pass_check_config_with_secrets_from_the_environment() {
     assert_eq!(printed["providers"]["corp"]["client_secret"], "***");
     assert_eq!(printed["providers"]["corp"]["kind"], "introspection");
 }
+
+#[test]
+fn unrelated_warden_variables_are_ignored_but_typos_in_a_section_are_named() {
+    let dir = TempDir::new("unrelated");
+    // Scripts around warden use the prefix too (CI sets both of these).
+    let out = check_config(
+        dir.path(),
+        "scalekit",
+        &[
+            ("WARDEN_BIN", "/usr/bin/warden"),
+            ("WARDEN_REQUIRE_PROMETHEUS", "1"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let typo = check_config(dir.path(), "scalekit", &[("WARDEN_SERVER__BNID", "x")]);
+    assert_eq!(typo.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&typo.stderr);
+    assert!(stderr.contains("bnid"), "{stderr}");
+}
