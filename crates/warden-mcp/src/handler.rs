@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::InFlight;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     ListToolsResult, MetaObject, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
@@ -35,6 +36,7 @@ pub struct WardenMcp {
     observer: SharedObserver,
     list: ListTools,
     name: String,
+    in_flight: Arc<InFlight>,
 }
 
 /// The caller's identity that the HTTP layer inserted into the request's extensions.
@@ -65,7 +67,14 @@ impl WardenMcp {
             observer,
             list,
             name: "warden".into(),
+            in_flight: InFlight::new(),
         }
+    }
+
+    /// Counts tool calls in `in_flight` (shared with the host's graceful shutdown).
+    pub fn with_in_flight(mut self, in_flight: Arc<InFlight>) -> Self {
+        self.in_flight = in_flight;
+        self
     }
 
     /// Sets the server name announced in `initialize`.
@@ -164,6 +173,7 @@ impl ServerHandler for WardenMcp {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        let _in_flight = self.in_flight.enter();
         let who = caller(&context)?;
         let Some(entry) = self.tools.get(&request.name).cloned() else {
             return Err(McpError::invalid_params(

@@ -23,8 +23,10 @@
 #![deny(missing_docs)]
 
 mod handler;
+mod in_flight;
 mod service;
 
 pub use handler::{auth_info_from_parts, ListTools, WardenMcp, REQUIRED_SCOPES_META};
+pub use in_flight::{InFlight, InFlightGuard};
 pub use service::{streamable_http_service, McpOptions, McpService};
 pub use warden_core::AuthInfo;

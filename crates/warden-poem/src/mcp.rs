@@ -3,12 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use poem::endpoint::TowerCompatExt;
 use poem::http::{header, HeaderValue, Method, StatusCode};
 use poem::{Endpoint, EndpointExt, Request, Response, Result};
 use warden_core::mcp_peek::{peek_call, McpCall};
 use warden_core::{BearerGuard, ToolRegistry};
-use warden_mcp::McpService;
+use warden_mcp::{InFlight, InFlightGuard, McpService};
 
 use crate::response::{challenge_response, json_error};
 use crate::RateLimit;
@@ -67,6 +68,7 @@ pub struct McpEndpoint {
     sessions: SessionBindings,
     max_body: usize,
     rate_limit: Option<RateLimit>,
+    in_flight: Option<Arc<InFlight>>,
 }
 
 impl McpEndpoint {
@@ -85,7 +87,15 @@ impl McpEndpoint {
             sessions,
             max_body,
             rate_limit: None,
+            in_flight: None,
         }
+    }
+
+    /// Counts each POST in `in_flight` until its answer is written (an SSE answer
+    /// until its stream ends), so a graceful shutdown can wait for it.
+    pub fn with_in_flight(mut self, in_flight: Arc<InFlight>) -> Self {
+        self.in_flight = Some(in_flight);
+        self
     }
 
     /// Limits requests per subject or client (429 + `Retry-After` beyond).
@@ -93,6 +103,25 @@ impl McpEndpoint {
         self.rate_limit = rate_limit;
         self
     }
+}
+
+/// Keeps `held` alive until a streamed (SSE) answer has been written; a JSON
+/// answer is already complete, so `held` ends here.
+fn hold_until_written(resp: Response, held: InFlightGuard) -> Response {
+    let streamed = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    if !streamed {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let stream = body.into_bytes_stream().map(move |chunk| {
+        let _ = &held;
+        chunk
+    });
+    Response::from_parts(parts, poem::Body::from_bytes_stream(stream))
 }
 
 fn lenient_accept(req: &mut Request) {
@@ -174,8 +203,15 @@ impl Endpoint for McpEndpoint {
             lenient_accept(&mut req);
         }
         let is_delete = req.method() == Method::DELETE;
+        let in_flight = match req.method() {
+            &Method::POST => self.in_flight.as_ref().map(|f| f.enter()),
+            _ => None,
+        };
         req.extensions_mut().insert(info);
-        let resp = self.inner.call(req).await?;
+        let mut resp = self.inner.call(req).await?;
+        if let Some(held) = in_flight {
+            resp = hold_until_written(resp, held);
+        }
         if session.is_none() {
             if let Some(sid) = resp
                 .headers()

@@ -10,8 +10,10 @@ use warden_core::{
     ProviderContext, ProviderRegistry, ProviderSet, SharedObserver, ToolRegistry, Verifier,
 };
 use warden_dev::{DevConfig, DevIssuer};
-use warden_mcp::{ListTools, McpOptions, WardenMcp};
-use warden_poem::{metadata_endpoint, LegacySse, McpEndpoint, OriginPolicy, SessionBindings};
+use warden_mcp::{InFlight, ListTools, McpOptions, WardenMcp};
+use warden_poem::{
+    metadata_endpoint, LegacySse, McpEndpoint, OriginPolicy, RateLimit, SessionBindings,
+};
 
 use crate::as_mirror::AsMetadataMirror;
 use crate::limits::RequestLimits;
@@ -34,8 +36,15 @@ pub struct App {
     pub dev: Option<Arc<DevIssuer>>,
     /// MCP session → principal bindings.
     pub sessions: SessionBindings,
-    /// Cancelled on shutdown (ends SSE streams).
+    /// Cancelled when shutdown starts: stop accepting, stop background work.
     pub shutdown: CancellationToken,
+    /// Cancelled once in-flight work has drained after `shutdown`: ends MCP
+    /// sessions and SSE streams.
+    pub streams: CancellationToken,
+    /// Tool calls and MCP answers in flight (shutdown waits for them).
+    pub in_flight: Arc<InFlight>,
+    /// The per-subject/client rate limiter, when `[limits.rate_limit]` enables it.
+    pub rate_limit: Option<RateLimit>,
     /// Where events go: the Prometheus metrics plus any extra observer.
     pub observer: SharedObserver,
     /// The Prometheus metrics.
@@ -126,16 +135,22 @@ impl App {
         ));
         let tools = Arc::new(build_tools(&config, &observer)?);
         let shutdown = CancellationToken::new();
+        let streams = CancellationToken::new();
+        let in_flight = InFlight::new();
+        let rate_limit = config.limits.rate_limit.build();
         let legacy = LegacySse::new(
-            mcp_server(&config, &tools, &guard, &observer),
+            mcp_server(&config, &tools, &guard, &observer).with_in_flight(in_flight.clone()),
             guard.clone(),
             tools.clone(),
             "/messages",
             config.server.max_body_bytes,
-            shutdown.clone(),
+            streams.clone(),
         )
-        .with_rate_limit(config.limits.rate_limit.build());
+        .with_rate_limit(rate_limit.clone());
         Ok(Self {
+            streams,
+            in_flight,
+            rate_limit,
             config,
             guard,
             tools,
@@ -220,22 +235,13 @@ impl App {
     /// The public HTTP surface: MCP, metadata, dev issuer.
     pub fn routes(&self) -> impl Endpoint<Output = Response> {
         let cfg = &self.config;
-        let list = match cfg.resource.list_tools {
-            ListToolsMode::All => ListTools::All,
-            ListToolsMode::Authorized => ListTools::Authorized,
-        };
-        let server = WardenMcp::new(
-            self.tools.clone(),
-            self.guard.clone(),
-            self.observer.clone(),
-            list,
-        )
-        .with_name(cfg.resource.name.clone());
+        let server = mcp_server(cfg, &self.tools, &self.guard, &self.observer)
+            .with_in_flight(self.in_flight.clone());
         let options = McpOptions {
             stateless: cfg.server.stateless,
             allowed_hosts: self.allowed_hosts(),
             max_body_bytes: cfg.server.max_body_bytes,
-            shutdown: self.shutdown.clone(),
+            shutdown: self.streams.clone(),
         };
         let service = warden_mcp::streamable_http_service(server, &options);
         let mcp = McpEndpoint::new(
@@ -245,6 +251,8 @@ impl App {
             self.sessions.clone(),
             cfg.server.max_body_bytes,
         )
+        .with_rate_limit(self.rate_limit.clone())
+        .with_in_flight(self.in_flight.clone())
         .with(OriginPolicy::new(
             &cfg.server.public_url,
             &cfg.server.allowed_origins,
@@ -270,20 +278,7 @@ impl App {
         if let Some(mirror) = self.as_metadata_mirror() {
             route = route.at("/.well-known/oauth-authorization-server", mirror);
         }
-        let legacy = LegacySse::new(
-            WardenMcp::new(
-                self.tools.clone(),
-                self.guard.clone(),
-                self.observer.clone(),
-                list,
-            )
-            .with_name(cfg.resource.name.clone()),
-            self.guard.clone(),
-            self.tools.clone(),
-            "/messages",
-            cfg.server.max_body_bytes,
-            self.shutdown.clone(),
-        );
+        let legacy = &self.legacy;
         let origins = OriginPolicy::new(&cfg.server.public_url, &cfg.server.allowed_origins);
         route = route
             .at("/sse", legacy.sse_endpoint().with(origins.clone()))

@@ -23,7 +23,8 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops accepting, lets in-flight requests finish (up to 10 s), and waits.
+    /// Stops accepting, lets in-flight requests finish (up to 10 s), closes
+    /// sessions and streams, and waits.
     pub async fn shutdown(self) {
         self.app.shutdown.cancel();
         let _ = self.handle.await;
@@ -78,6 +79,7 @@ pub async fn serve(app: App) -> Result<Running, HostError> {
     };
     app.warm_up();
     spawn_gauges(app.clone());
+    spawn_drain(app.clone());
     let routes = app.routes();
     let shutdown = app.shutdown.clone();
     let handle = tokio::spawn(async move {
@@ -85,7 +87,7 @@ pub async fn serve(app: App) -> Result<Running, HostError> {
             .run_with_graceful_shutdown(
                 routes,
                 async move { shutdown.cancelled().await },
-                Some(Duration::from_secs(10)),
+                Some(DRAIN_LIMIT + Duration::from_secs(2)),
             )
             .await
     });
@@ -96,6 +98,28 @@ pub async fn serve(app: App) -> Result<Running, HostError> {
         handle,
         admin,
     })
+}
+
+/// How long shutdown waits for in-flight tool calls before closing streams.
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+
+/// Once shutdown starts (the listener no longer accepts), waits for in-flight
+/// tool calls and POST answers, then closes MCP sessions and SSE streams so the
+/// server's connections end and it can return.
+fn spawn_drain(app: Arc<App>) {
+    tokio::spawn(async move {
+        app.shutdown.cancelled().await;
+        let drained = app.in_flight.idle(DRAIN_LIMIT).await;
+        if !drained {
+            tracing::warn!(
+                in_flight = app.in_flight.count(),
+                "shutdown: in-flight calls still running after {DRAIN_LIMIT:?}; closing streams"
+            );
+        }
+        // Let answers already produced reach their streams.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        app.streams.cancel();
+    });
 }
 
 /// Keeps the session and provider-readiness gauges current.
