@@ -50,6 +50,7 @@ pub use observer::{noop_observer, Event, NoopObserver, Observer, SharedObserver}
 pub use policy::{canonical_resource, now_unix, BearerPolicy};
 pub use provider::{
     BuildError, ProviderContext, ProviderFactory, ProviderRegistry, ProviderSet, Route,
+    LEGACY_SSE_PATH,
 };
 pub use tool::{RegisteredTool, Tool, ToolError, ToolOutput, ToolRegistry, ToolSpec};
 pub use verifier::{CacheStats, Check, KeyInfo, ProviderDescriptor, ProviderStatus, Verifier};

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use crate::{jwt_peek, AuthError, AuthInfo, SharedObserver, Verifier};
 
+/// Where hosts serve the legacy HTTP+SSE transport (MCP 2024-11-05).
+pub const LEGACY_SSE_PATH: &str = "/sse";
+
 /// What every provider builder gets from the host besides its own table.
 #[derive(Clone)]
 pub struct ProviderContext {
@@ -25,9 +28,15 @@ pub struct ProviderContext {
 }
 
 impl ProviderContext {
-    /// Audiences a provider expects when its config names none: the canonical MCP URL.
+    /// Audiences a provider expects when its config names none: the canonical MCP
+    /// URL, then the legacy HTTP+SSE endpoint's URL (`{public_url}/sse`) — the same
+    /// server, which SSE clients discover as its own RFC 9728 resource and ask
+    /// tokens for.
     pub fn default_audiences(&self) -> Vec<String> {
-        vec![self.resource.clone()]
+        vec![
+            self.resource.clone(),
+            format!("{}{LEGACY_SSE_PATH}", self.public_url.trim_end_matches('/')),
+        ]
     }
 }
 

@@ -18,7 +18,7 @@ use rmcp::model::{ClientJsonRpcMessage, GetExtensions, ServerJsonRpcMessage};
 use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
 use warden_core::mcp_peek::{peek_call, McpCall};
-use warden_core::{AuthInfo, BearerGuard, ToolRegistry};
+use warden_core::{AuthError, AuthInfo, BearerGuard, ChallengeContext, ToolRegistry};
 use warden_mcp::WardenMcp;
 
 use crate::response::{challenge_response, json_error};
@@ -40,6 +40,7 @@ pub struct LegacySse {
     max_body: usize,
     shutdown: CancellationToken,
     rate_limit: Option<RateLimit>,
+    challenge: Option<Arc<ChallengeContext>>,
 }
 
 impl LegacySse {
@@ -61,7 +62,25 @@ impl LegacySse {
             max_body,
             shutdown,
             rate_limit: None,
+            challenge: None,
         }
+    }
+
+    /// The challenge context for these endpoints' 401/403 answers, when it differs
+    /// from the guard's: the legacy endpoint is its own RFC 9728 resource
+    /// (`{public_url}/sse`), and clients check that the metadata they are pointed
+    /// at names the URL they connected to.
+    pub fn with_challenge(mut self, challenge: ChallengeContext) -> Self {
+        self.challenge = Some(Arc::new(challenge));
+        self
+    }
+
+    fn reject(&self, err: &AuthError) -> Response {
+        let challenge = match &self.challenge {
+            Some(ctx) => err.challenge(ctx),
+            None => self.guard.challenge(err),
+        };
+        challenge_response(&challenge)
     }
 
     /// Limits requests per subject or client (429 + `Retry-After` beyond).
@@ -91,7 +110,7 @@ impl LegacySse {
             .guard
             .authenticate(req.headers(), req.uri().query())
             .await
-            .map_err(|e| challenge_response(&self.guard.challenge(&e)))?;
+            .map_err(|e| self.reject(&e))?;
         if let Some(resp) = self.rate_limit.as_ref().and_then(|rl| rl.reject(&info)) {
             return Err(resp);
         }
@@ -247,7 +266,7 @@ impl Endpoint for MessagesEndpoint {
         if let McpCall::ToolCall(name) = peek_call(&body) {
             if let Some(tool) = state.tools.get(&name) {
                 if let Err(e) = state.guard.authorize(&info, &tool.required_scopes) {
-                    return Ok(challenge_response(&state.guard.challenge(&e)));
+                    return Ok(state.reject(&e));
                 }
             }
         }

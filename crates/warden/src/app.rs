@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 use warden_core::{
     metadata_url, BearerGuard, BearerPolicy, ChallengeContext, ProtectedResourceMetadata,
     ProviderContext, ProviderRegistry, ProviderSet, SharedObserver, ToolRegistry, Verifier,
+    LEGACY_SSE_PATH,
 };
 use warden_dev::{DevConfig, DevIssuer};
 use warden_mcp::{InFlight, ListTools, McpOptions, WardenMcp};
@@ -146,7 +147,11 @@ impl App {
             config.server.max_body_bytes,
             streams.clone(),
         )
-        .with_rate_limit(rate_limit.clone());
+        .with_rate_limit(rate_limit.clone())
+        .with_challenge(ChallengeContext {
+            resource_metadata: metadata_url(&config.server.public_url, LEGACY_SSE_PATH),
+            ..guard.challenge_context().clone()
+        });
         Ok(Self {
             streams,
             in_flight,
@@ -267,6 +272,10 @@ impl App {
                 metadata_endpoint(&self.protected_resource_metadata(&path)),
             )
             .at(
+                format!("/.well-known/oauth-protected-resource{LEGACY_SSE_PATH}"),
+                metadata_endpoint(&self.protected_resource_metadata(LEGACY_SSE_PATH)),
+            )
+            .at(
                 "/.well-known/oauth-protected-resource",
                 metadata_endpoint(&self.protected_resource_metadata("")),
             );
@@ -281,7 +290,7 @@ impl App {
         let legacy = &self.legacy;
         let origins = OriginPolicy::new(&cfg.server.public_url, &cfg.server.allowed_origins);
         route = route
-            .at("/sse", legacy.sse_endpoint().with(origins.clone()))
+            .at(LEGACY_SSE_PATH, legacy.sse_endpoint().with(origins.clone()))
             .at("/messages", legacy.messages_endpoint().with(origins));
         route = route.at("/healthz", get(poem::endpoint::make_sync(|_| "ok")));
         let classifier = RouteClassifier::new([

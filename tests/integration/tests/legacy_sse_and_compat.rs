@@ -214,3 +214,71 @@ async fn as_metadata_mirror_of_a_remote_provider() {
     assert_eq!(mirror["issuer"], idp.issuer());
     assert_eq!(mirror["jwks_uri"], idp.jwks_url());
 }
+
+/// SSE clients that discover auth from `GET /sse` (TypeScript SDK `SSEClientTransport`
+/// with an auth provider, Inspector `--transport sse`) check that the metadata they are
+/// pointed at names the URL they connected to, then ask for a token for it.
+#[tokio::test]
+async fn legacy_sse_is_its_own_protected_resource() {
+    let host = TestHost::start(
+        "[providers.dev]\nkind = \"dev\"\n[tools.news_sentiment]\nenabled = false\n",
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let sse_url = format!("{}/sse", host.url);
+    let prm_url = format!("{}/.well-known/oauth-protected-resource/sse", host.url);
+    for (method, url) in [
+        ("GET", sse_url.clone()),
+        ("POST", format!("{}/messages?sessionId=x", host.url)),
+    ] {
+        let anon = client
+            .request(method.parse().unwrap(), &url)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anon.status(), 401, "{method} {url}");
+        let challenge = anon.headers()["www-authenticate"].to_str().unwrap();
+        assert!(
+            challenge.contains(&format!("resource_metadata=\"{prm_url}\"")),
+            "{method} {url}: {challenge}"
+        );
+    }
+    // The streamable endpoint keeps pointing at its own document.
+    let mcp = client.post(host.mcp_url()).send().await.unwrap();
+    let challenge = mcp.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.contains("/.well-known/oauth-protected-resource/mcp\""),
+        "{challenge}"
+    );
+
+    let prm: Value = client
+        .get(&prm_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(prm["resource"], sse_url.as_str(), "{prm}");
+    assert!(prm["authorization_servers"][0].is_string(), "{prm}");
+
+    // A token issued for the SSE resource opens the stream.
+    let token = host.dev_token_with(
+        "alice",
+        "profile",
+        Duration::from_secs(600),
+        Some(sse_url.clone()),
+    );
+    let (status, stream) = SseStream::open(&sse_url, &token).await;
+    assert_eq!(status, 200);
+    let (event, _) = stream.unwrap().next().await;
+    assert_eq!(event, "endpoint");
+    // Another server's audience still does not.
+    let foreign = host.dev_token_with(
+        "alice",
+        "profile",
+        Duration::from_secs(600),
+        Some("http://elsewhere.example/sse".into()),
+    );
+    assert_eq!(SseStream::open(&sse_url, &foreign).await.0, 401);
+}
