@@ -6,7 +6,7 @@
 //! | route | auth | what |
 //! |---|---|---|
 //! | `GET /admin/v1/health` | none | liveness |
-//! | `GET /admin/v1/ready` | none | 200 when every provider is ready, else 503 with what is missing |
+//! | `GET /admin/v1/ready` | admin | 200 when every provider is ready, else 503 with each provider's state and last error |
 //! | `GET /admin/v1/providers` | admin | state, keys, last refresh/error, caches |
 //! | `POST /admin/v1/providers/{name}/refresh` | admin | force discovery/JWKS refresh |
 //! | `DELETE /admin/v1/providers/{name}/cache` | admin | flush token caches |
@@ -19,9 +19,11 @@
 //!
 //! "admin" means `Authorization: Bearer <admin.token>`, compared in constant
 //! time; a missing or wrong token gets 401 with
-//! `WWW-Authenticate: Bearer realm="warden-admin"`. With no token configured
-//! the admin routes answer 403 and say how to set one; health, readiness,
-//! metrics and the docs keep working. Every error is JSON
+//! `WWW-Authenticate: Bearer realm="warden-admin"` (plus `error="invalid_token"`
+//! for a wrong one). With no token configured the admin routes, readiness
+//! included, answer 403 and say how to set one; health, metrics (unless
+//! `metrics_require_token`), the OpenAPI document and Swagger UI keep working
+//! without a token. Every error is JSON
 //! `{ "error", "error_description" }` and every answer is `Cache-Control: no-store`.
 //!
 //! ```
