@@ -224,6 +224,11 @@ impl Endpoint for McpEndpoint {
             if let Some(sid) = &session {
                 self.sessions.owners.invalidate(sid);
             }
+            // rmcp answers 202; the session is already gone, and some clients
+            // (Python SDK) expect 200 or 204 for a terminated session.
+            if resp.status() == StatusCode::ACCEPTED {
+                resp = Response::builder().status(StatusCode::NO_CONTENT).finish();
+            }
         }
         Ok(resp)
     }

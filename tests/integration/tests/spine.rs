@@ -359,6 +359,36 @@ async fn sessions_are_bound_to_their_user() {
 }
 
 #[tokio::test]
+async fn delete_ends_the_session_with_204() {
+    let host = TestHost::start(&dev_config()).await;
+    let alice_token = host.dev_token("alice", "profile");
+    let mut alice = McpClient::new(host.mcp_url(), Some(alice_token.clone()));
+    assert_eq!(alice.initialize().await.status, 200);
+    let sid = alice.session.clone().expect("session id");
+    let delete = |token: String| {
+        let (url, sid) = (host.mcp_url(), sid.clone());
+        async move {
+            reqwest::Client::new()
+                .delete(url)
+                .bearer_auth(token)
+                .header("mcp-session-id", sid)
+                .header("mcp-protocol-version", "2025-11-25")
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // Another user cannot end alice's session.
+    assert_eq!(delete(host.dev_token("bob", "profile")).await, 403);
+    assert_eq!(delete(alice_token).await, 204);
+    // The session is gone.
+    let after = alice.call_tool("whoami", json!({})).await;
+    assert_eq!(after.status, 404, "{}", after.body);
+}
+
+#[tokio::test]
 async fn origin_validation_and_cors() {
     let host = TestHost::start(&dev_config()).await;
     let http = reqwest::Client::new();
