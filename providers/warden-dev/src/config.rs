@@ -56,7 +56,7 @@ fn default_clients() -> Vec<DevClient> {
 /// issuer = "http://127.0.0.1:8080/dev"      # default {public_url}/dev
 /// key_path = "/var/lib/warden/dev-es256.pem" # default {data_dir}/dev-es256.pem
 /// allow_non_loopback = false                 # enforced by the host
-/// audience = ["http://127.0.0.1:8080/mcp"]   # default the canonical MCP URL
+/// audience = ["http://127.0.0.1:8080/mcp"]   # default: the canonical MCP URL and {public_url}/sse
 /// token_ttl = "1h"
 /// scopes_supported = ["news:read", "profile"]
 /// [[providers.dev.clients]]
@@ -76,7 +76,8 @@ pub struct DevConfig {
     /// Whether the host may serve the dev issuer on a non-loopback address.
     #[serde(default)]
     pub allow_non_loopback: bool,
-    /// Audiences tokens are issued for and accepted with; absent → the canonical MCP URL.
+    /// Audiences tokens are issued for and accepted with; absent → the canonical MCP URL and
+    /// `{public_url}/sse` (the legacy SSE endpoint).
     #[serde(default)]
     pub audience: Option<OneOrMany>,
     /// Lifetime of issued tokens.

@@ -106,7 +106,10 @@ async fn minted_tokens_are_rfc9068_and_verify() {
     assert_eq!(d.kind, "dev");
     assert_eq!(d.issuers, ["http://127.0.0.1:9/dev"]);
     assert_eq!(d.authorization_servers, ["http://127.0.0.1:9/dev"]);
-    assert_eq!(d.audiences, ["http://127.0.0.1:9/mcp"]);
+    assert_eq!(
+        d.audiences,
+        ["http://127.0.0.1:9/mcp", "http://127.0.0.1:9/sse"]
+    );
     assert!(v.status().ready);
 
     let foreign = issuer

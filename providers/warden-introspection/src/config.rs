@@ -52,7 +52,7 @@ pub enum AuthMethod {
 /// client_id = "warden"
 /// client_secret = "…"
 /// auth_method = "basic"                        # or "post"
-/// audience = ["https://mcp.example/mcp"]       # default: the canonical MCP URL
+/// audience = ["https://mcp.example/mcp"]       # default: the canonical MCP URL and {public_url}/sse
 /// cache_ttl = "60s"                            # "0s" disables the cache
 /// ```
 #[derive(Clone, Deserialize)]

@@ -43,7 +43,7 @@
 //! let d = verifier.descriptor();
 //! assert!(d.accepts_opaque && d.issuers.is_empty());
 //! assert_eq!(d.authorization_servers, ["https://idp.example/oidc"]);
-//! assert_eq!(d.audiences, ["https://mcp.example/mcp"]);
+//! assert_eq!(d.audiences, ["https://mcp.example/mcp", "https://mcp.example/sse"]);
 //! assert!(verifier.status().ready);
 //!
 //! let err = IntrospectionFactory

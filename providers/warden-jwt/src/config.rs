@@ -66,7 +66,7 @@ fn default_verified_size() -> u64 {
 /// kind = "jwt"
 /// issuer = "https://idp.example.com"            # or a list
 /// jwks_url = "https://idp.example.com/jwks"     # absent → discovery from the issuer
-/// audience = "https://mcp.example.com/mcp"      # or a list; absent → the canonical MCP URL
+/// audience = "https://mcp.example.com/mcp"      # or a list; absent → the canonical MCP URL and {public_url}/sse
 /// algorithms = ["RS256", "ES256"]               # default RS256 PS256 ES256 ES384 EdDSA
 /// require_typ = "at+jwt"
 /// authorization_server = "https://idp.example.com"  # PRM override; default the issuer(s)
@@ -85,7 +85,8 @@ pub struct JwtConfig {
     /// JWKS URL; absent → discovered from the first issuer.
     #[serde(default)]
     pub jwks_url: Option<String>,
-    /// Accepted audience(s); absent → the canonical MCP URL.
+    /// Accepted audience(s); absent → the canonical MCP URL and
+    /// `{public_url}/sse` (the legacy SSE endpoint).
     #[serde(default)]
     pub audience: Option<OneOrMany>,
     /// Allowed algorithm names; absent → RS256, PS256, ES256, ES384, EdDSA.

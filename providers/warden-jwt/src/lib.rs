@@ -34,7 +34,11 @@
 //! // Building does no I/O; `Verifier::refresh` fetches the keys.
 //! let verifier = registry.build("jwt", &ctx, table).unwrap();
 //! assert_eq!(verifier.descriptor().issuers, ["https://idp.example.com"]);
-//! assert_eq!(verifier.descriptor().audiences, ["http://127.0.0.1:8080/mcp"]);
+//! // Default audiences: the MCP URL and the legacy SSE endpoint of the same server.
+//! assert_eq!(
+//!     verifier.descriptor().audiences,
+//!     ["http://127.0.0.1:8080/mcp", "http://127.0.0.1:8080/sse"]
+//! );
 //! assert!(!verifier.status().ready);
 //!
 //! let Err(err) = registry.build("jwt", &ctx, serde_json::json!({"issuer": "https://i", "jwks_url": "/jwks"}))

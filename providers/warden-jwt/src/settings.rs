@@ -101,7 +101,7 @@ pub fn default_algorithms() -> Vec<Algorithm> {
 ///     key_source: KeySourceConfig::JwksUrl("https://tenant.logto.app/oidc/jwks".into()),
 ///     ..Default::default()
 /// };
-/// assert!(settings.audiences.is_empty()); // → the canonical MCP URL
+/// assert!(settings.audiences.is_empty()); // → the canonical MCP URL and {public_url}/sse
 /// ```
 #[derive(Debug, Clone)]
 pub struct JwtSettings {

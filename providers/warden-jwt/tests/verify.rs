@@ -479,7 +479,7 @@ async fn descriptor_and_status() {
     assert_eq!(d.kind, "jwt");
     assert_eq!(d.issuers, [ISSUER]);
     assert_eq!(d.authorization_servers, [ISSUER]);
-    assert_eq!(d.audiences, [RESOURCE]);
+    assert_eq!(d.audiences, [RESOURCE, "http://127.0.0.1:8080/sse"]);
     assert!(!d.accepts_opaque);
     let status = v.status();
     assert!(status.ready);

@@ -341,7 +341,10 @@ mod tests {
         assert_eq!(s.issuer, "https://t.logto.app/oidc");
         assert_eq!(s.jwt.kind, "logto");
         assert_eq!(s.jwt.issuers, ["https://t.logto.app/oidc"]);
-        assert_eq!(s.jwt.audiences, ["http://127.0.0.1:10000/mcp"]);
+        assert_eq!(
+            s.jwt.audiences,
+            ["http://127.0.0.1:10000/mcp", "http://127.0.0.1:10000/sse"]
+        );
         assert_eq!(s.jwt.algorithms, [Algorithm::ES384, Algorithm::RS256]);
         assert_eq!(s.jwt.authorization_servers, ["https://t.logto.app/oidc"]);
         assert_eq!(s.jwt.timeout, Duration::from_secs(5));

@@ -111,7 +111,11 @@ async fn default_audience_is_the_canonical_mcp_url() {
     let v = warden_logto::LogtoFactory
         .build_verifier(&common::ctx(recorder), json!({"issuer": idp.issuer()}))
         .unwrap();
-    assert_eq!(v.descriptor().audiences, [MCP]);
+    // The MCP URL, then the legacy SSE endpoint of the same server.
+    assert_eq!(
+        v.descriptor().audiences,
+        [MCP, "http://127.0.0.1:10000/sse"]
+    );
     let token = idp.mint(idp.claims(MCP, "user_1", ""));
     assert!(v.verify(&token).await.is_ok());
 }
