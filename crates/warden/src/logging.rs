@@ -10,8 +10,8 @@ use crate::config::{LogConfig, LogFormat};
 
 /// Installs the global subscriber (once; later calls are no-ops).
 pub fn init(config: &LogConfig) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.level));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(effective_filter(&config.level)));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -23,6 +23,19 @@ pub fn init(config: &LogConfig) {
             .try_init(),
         LogFormat::Text => builder.try_init(),
     };
+}
+
+/// The filter for `[log] level`: rmcp logs several INFO events per request
+/// (including a debug dump of the peer), about 15 % of a request's CPU at the
+/// default level, so it is held at `warn` unless the filter names `rmcp` itself.
+fn effective_filter(level: &str) -> String {
+    if level.contains("rmcp") {
+        level.to_string()
+    } else if level.trim().is_empty() {
+        "rmcp=warn".to_string()
+    } else {
+        format!("{level},rmcp=warn")
+    }
 }
 
 /// Logs one line per request: method, path (no query), status, latency.
@@ -59,5 +72,25 @@ impl<E: Endpoint> Endpoint for AccessLogEndpoint<E> {
             "request"
         );
         Ok(resp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::effective_filter;
+
+    #[test]
+    fn rmcp_is_quiet_unless_named() {
+        assert_eq!(effective_filter("info"), "info,rmcp=warn");
+        assert_eq!(effective_filter("debug,warden=trace"), "debug,warden=trace,rmcp=warn");
+        assert_eq!(effective_filter("info,rmcp=debug"), "info,rmcp=debug");
+        assert_eq!(effective_filter(""), "rmcp=warn");
+        for level in ["info", "warn,warden::access=info", "trace"] {
+            let filter = effective_filter(level);
+            assert!(
+                tracing_subscriber::EnvFilter::try_new(&filter).is_ok(),
+                "{filter}"
+            );
+        }
     }
 }

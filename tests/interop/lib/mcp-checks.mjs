@@ -349,7 +349,12 @@ const JWT = {
     await res.body?.cancel();
     expect(res.status === 401, `GET /sse without a token: HTTP ${res.status}, want 401`);
     const c = parseBearerChallenge(res.headers.get('www-authenticate'));
-    expect(c && c.resource_metadata === prmUrl(), `GET /sse 401 challenge ${show(res.headers.get('www-authenticate'))}`);
+    // The legacy endpoint is its own RFC 9728 resource: SSE clients check that the
+    // metadata's `resource` is the URL they connected to.
+    const ssePrm = `${ORIGIN}/.well-known/oauth-protected-resource/sse`;
+    expect(c && c.resource_metadata === ssePrm, `GET /sse 401 challenge ${show(res.headers.get('www-authenticate'))}, want resource_metadata ${ssePrm}`);
+    const prm = await (await fetch(ssePrm)).json();
+    expect(prm.resource === `${ORIGIN}/sse`, `${ssePrm} names resource ${show(prm.resource)}, want ${ORIGIN}/sse`);
   },
   'sse-tool-refused-without-scope': async () => {
     const rec = recordingFetch();
