@@ -82,7 +82,10 @@ mod tests {
     #[test]
     fn rmcp_is_quiet_unless_named() {
         assert_eq!(effective_filter("info"), "info,rmcp=warn");
-        assert_eq!(effective_filter("debug,warden=trace"), "debug,warden=trace,rmcp=warn");
+        assert_eq!(
+            effective_filter("debug,warden=trace"),
+            "debug,warden=trace,rmcp=warn"
+        );
         assert_eq!(effective_filter("info,rmcp=debug"), "info,rmcp=debug");
         assert_eq!(effective_filter(""), "rmcp=warn");
         for level in ["info", "warn,warden::access=info", "trace"] {
