@@ -40,23 +40,37 @@ impl<'de> Deserialize<'de> for OneOrMany {
     }
 }
 
-fn default_timeout() -> Duration {
-    Duration::from_secs(5)
-}
-fn default_cooldown() -> Duration {
-    JwksCacheSettings::default().cooldown
-}
-fn default_min_refresh() -> Duration {
-    JwksCacheSettings::default().min_refresh
-}
-fn default_max_refresh() -> Duration {
-    JwksCacheSettings::default().max_refresh
-}
-fn default_verified_ttl() -> Duration {
-    VerifiedCacheSettings::default().ttl
-}
-fn default_verified_size() -> u64 {
-    VerifiedCacheSettings::default().max_entries
+/// Defaults of the JWT/JWKS keys shared by every JWT-based provider table
+/// (`kind = "jwt"`, `"scalekit"`, `"logto"`), for `#[serde(default = "…")]`.
+pub mod serde_defaults {
+    use std::time::Duration;
+
+    use crate::{JwksCacheSettings, VerifiedCacheSettings};
+
+    /// `timeout`: 5 s.
+    pub fn timeout() -> Duration {
+        Duration::from_secs(5)
+    }
+    /// `jwks_cooldown`.
+    pub fn jwks_cooldown() -> Duration {
+        JwksCacheSettings::default().cooldown
+    }
+    /// `jwks_min_refresh`.
+    pub fn jwks_min_refresh() -> Duration {
+        JwksCacheSettings::default().min_refresh
+    }
+    /// `jwks_max_refresh`.
+    pub fn jwks_max_refresh() -> Duration {
+        JwksCacheSettings::default().max_refresh
+    }
+    /// `verified_cache_ttl`.
+    pub fn verified_cache_ttl() -> Duration {
+        VerifiedCacheSettings::default().ttl
+    }
+    /// `verified_cache_size`.
+    pub fn verified_cache_size() -> u64 {
+        VerifiedCacheSettings::default().max_entries
+    }
 }
 
 /// The config table of a `kind = "jwt"` provider.
@@ -99,22 +113,25 @@ pub struct JwtConfig {
     #[serde(default)]
     pub authorization_server: Option<OneOrMany>,
     /// Timeout of every outbound call.
-    #[serde(default = "default_timeout", with = "humantime_serde")]
+    #[serde(default = "serde_defaults::timeout", with = "humantime_serde")]
     pub timeout: Duration,
     /// Least time between refetches caused by unknown `kid`s.
-    #[serde(default = "default_cooldown", with = "humantime_serde")]
+    #[serde(default = "serde_defaults::jwks_cooldown", with = "humantime_serde")]
     pub jwks_cooldown: Duration,
     /// Lower bound of the periodic JWKS refresh.
-    #[serde(default = "default_min_refresh", with = "humantime_serde")]
+    #[serde(default = "serde_defaults::jwks_min_refresh", with = "humantime_serde")]
     pub jwks_min_refresh: Duration,
     /// Upper bound of the periodic JWKS refresh.
-    #[serde(default = "default_max_refresh", with = "humantime_serde")]
+    #[serde(default = "serde_defaults::jwks_max_refresh", with = "humantime_serde")]
     pub jwks_max_refresh: Duration,
     /// How long verified tokens are remembered; `0s` disables.
-    #[serde(default = "default_verified_ttl", with = "humantime_serde")]
+    #[serde(
+        default = "serde_defaults::verified_cache_ttl",
+        with = "humantime_serde"
+    )]
     pub verified_cache_ttl: Duration,
     /// Most verified tokens remembered.
-    #[serde(default = "default_verified_size")]
+    #[serde(default = "serde_defaults::verified_cache_size")]
     pub verified_cache_size: u64,
 }
 

@@ -59,7 +59,7 @@ mod settings;
 mod verified_cache;
 mod verifier;
 
-pub use config::{JwtConfig, OneOrMany};
+pub use config::{serde_defaults, JwtConfig, OneOrMany};
 pub use error::JwtError;
 pub use factory::JwtProviderFactory;
 pub use jsonwebtoken::{Algorithm, DecodingKey};

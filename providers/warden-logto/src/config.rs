@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use warden_core::{BuildError, ProviderContext};
 use warden_introspection::{AuthMethod, Secret};
-use warden_jwt::{JwksCacheSettings, JwtConfig, JwtSettings, OneOrMany, VerifiedCacheSettings};
+use warden_jwt::{JwtConfig, JwtSettings, OneOrMany};
 
 use crate::KIND;
 
@@ -15,9 +15,6 @@ use crate::KIND;
 /// (Logto's default signing key is EC P-384).
 pub const DEFAULT_ALGORITHMS: [&str; 2] = ["ES384", "RS256"];
 
-fn default_timeout() -> Duration {
-    Duration::from_secs(5)
-}
 fn default_userinfo_ttl() -> Duration {
     Duration::from_secs(60)
 }
@@ -26,21 +23,6 @@ fn default_userinfo_negative_ttl() -> Duration {
 }
 fn default_cache_size() -> u64 {
     10_000
-}
-fn default_cooldown() -> Duration {
-    JwksCacheSettings::default().cooldown
-}
-fn default_min_refresh() -> Duration {
-    JwksCacheSettings::default().min_refresh
-}
-fn default_max_refresh() -> Duration {
-    JwksCacheSettings::default().max_refresh
-}
-fn default_verified_ttl() -> Duration {
-    VerifiedCacheSettings::default().ttl
-}
-fn default_verified_size() -> u64 {
-    VerifiedCacheSettings::default().max_entries
 }
 
 /// The `kind = "logto"` provider table.
@@ -102,26 +84,41 @@ pub struct LogtoConfig {
     #[serde(default = "default_cache_size")]
     pub cache_size: u64,
     /// Timeout of every outbound call.
-    #[serde(default = "default_timeout", with = "humantime_serde")]
+    #[serde(
+        default = "warden_jwt::serde_defaults::timeout",
+        with = "humantime_serde"
+    )]
     pub timeout: Duration,
     /// PRM `authorization_servers` entry (or entries); absent → the issuer.
     #[serde(default)]
     pub authorization_server: Option<OneOrMany>,
     /// Least time between JWKS refetches caused by unknown `kid`s, and
     /// between lazy discovery retries after a failure.
-    #[serde(default = "default_cooldown", with = "humantime_serde")]
+    #[serde(
+        default = "warden_jwt::serde_defaults::jwks_cooldown",
+        with = "humantime_serde"
+    )]
     pub jwks_cooldown: Duration,
     /// Lower bound of the periodic JWKS refresh.
-    #[serde(default = "default_min_refresh", with = "humantime_serde")]
+    #[serde(
+        default = "warden_jwt::serde_defaults::jwks_min_refresh",
+        with = "humantime_serde"
+    )]
     pub jwks_min_refresh: Duration,
     /// Upper bound of the periodic JWKS refresh.
-    #[serde(default = "default_max_refresh", with = "humantime_serde")]
+    #[serde(
+        default = "warden_jwt::serde_defaults::jwks_max_refresh",
+        with = "humantime_serde"
+    )]
     pub jwks_max_refresh: Duration,
     /// How long verified JWTs are remembered; `0s` disables.
-    #[serde(default = "default_verified_ttl", with = "humantime_serde")]
+    #[serde(
+        default = "warden_jwt::serde_defaults::verified_cache_ttl",
+        with = "humantime_serde"
+    )]
     pub verified_cache_ttl: Duration,
     /// Most verified JWTs remembered.
-    #[serde(default = "default_verified_size")]
+    #[serde(default = "warden_jwt::serde_defaults::verified_cache_size")]
     pub verified_cache_size: u64,
 }
 
@@ -317,6 +314,7 @@ mod tests {
     use super::*;
     use serde_json::json;
     use warden_jwt::Algorithm;
+    use warden_jwt::JwksCacheSettings;
 
     fn ctx() -> ProviderContext {
         ProviderContext {

@@ -8,32 +8,13 @@ use serde::Deserialize;
 use serde_json::Value;
 use warden_core::{BuildError, ProviderContext};
 use warden_introspection::Secret;
-use warden_jwt::{JwksCacheSettings, JwtConfig, JwtSettings, OneOrMany, VerifiedCacheSettings};
+use warden_jwt::{JwtConfig, JwtSettings, OneOrMany};
 
 use crate::env::{
     is_resource_id, read, resource_id_from_metadata_url, EnvLookup, ENV_AUDIENCE_NAME,
     ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_ENVIRONMENT_URL, ENV_RESOURCE_METADATA_URL,
 };
 use crate::KIND;
-
-fn default_timeout() -> Duration {
-    Duration::from_secs(5)
-}
-fn default_cooldown() -> Duration {
-    JwksCacheSettings::default().cooldown
-}
-fn default_min_refresh() -> Duration {
-    JwksCacheSettings::default().min_refresh
-}
-fn default_max_refresh() -> Duration {
-    JwksCacheSettings::default().max_refresh
-}
-fn default_verified_ttl() -> Duration {
-    VerifiedCacheSettings::default().ttl
-}
-fn default_verified_size() -> u64 {
-    VerifiedCacheSettings::default().max_entries
-}
 
 /// The algorithms a Scalekit provider accepts when none are configured.
 pub const DEFAULT_ALGORITHMS: [&str; 1] = ["RS256"];
@@ -86,22 +67,37 @@ pub struct ScalekitConfig {
     #[serde(default)]
     pub algorithms: Option<Vec<String>>,
     /// Timeout of every outbound call (JWKS).
-    #[serde(default = "default_timeout", with = "humantime_serde")]
+    #[serde(
+        default = "warden_jwt::serde_defaults::timeout",
+        with = "humantime_serde"
+    )]
     pub timeout: Duration,
     /// Least time between JWKS refetches caused by unknown `kid`s.
-    #[serde(default = "default_cooldown", with = "humantime_serde")]
+    #[serde(
+        default = "warden_jwt::serde_defaults::jwks_cooldown",
+        with = "humantime_serde"
+    )]
     pub jwks_cooldown: Duration,
     /// Lower bound of the periodic JWKS refresh.
-    #[serde(default = "default_min_refresh", with = "humantime_serde")]
+    #[serde(
+        default = "warden_jwt::serde_defaults::jwks_min_refresh",
+        with = "humantime_serde"
+    )]
     pub jwks_min_refresh: Duration,
     /// Upper bound of the periodic JWKS refresh.
-    #[serde(default = "default_max_refresh", with = "humantime_serde")]
+    #[serde(
+        default = "warden_jwt::serde_defaults::jwks_max_refresh",
+        with = "humantime_serde"
+    )]
     pub jwks_max_refresh: Duration,
     /// How long verified tokens are remembered; `0s` disables.
-    #[serde(default = "default_verified_ttl", with = "humantime_serde")]
+    #[serde(
+        default = "warden_jwt::serde_defaults::verified_cache_ttl",
+        with = "humantime_serde"
+    )]
     pub verified_cache_ttl: Duration,
     /// Most verified tokens remembered.
-    #[serde(default = "default_verified_size")]
+    #[serde(default = "warden_jwt::serde_defaults::verified_cache_size")]
     pub verified_cache_size: u64,
 }
 
@@ -330,6 +326,7 @@ mod tests {
     use serde_json::json;
     use std::collections::HashMap;
     use warden_jwt::{Algorithm, KeySourceConfig};
+    use warden_jwt::{JwksCacheSettings, VerifiedCacheSettings};
 
     fn ctx() -> ProviderContext {
         ProviderContext {
