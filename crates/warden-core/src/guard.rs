@@ -99,7 +99,8 @@ impl BearerGuard {
     /// Verifies a bare token, then checks the resource's required scopes.
     pub async fn authenticate_token(&self, token: &str) -> Result<AuthInfo, AuthError> {
         let started = Instant::now();
-        let result = self.providers.verify(token).await;
+        let (result, cache_hit) =
+            crate::cache_hit::observe_cache_hit(self.providers.verify(token)).await;
         let (provider, result) = match result {
             Ok(info) => {
                 let provider = info.provider.clone();
@@ -110,7 +111,7 @@ impl BearerGuard {
         };
         self.observer.observe(&Event::Verification {
             provider: &provider,
-            cache_hit: false,
+            cache_hit,
             elapsed: started.elapsed(),
         });
         self.decision(

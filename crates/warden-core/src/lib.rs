@@ -28,6 +28,7 @@
 
 mod auth_info;
 pub mod bearer;
+mod cache_hit;
 mod challenge;
 mod error;
 mod guard;
@@ -42,6 +43,7 @@ mod tool;
 mod verifier;
 
 pub use auth_info::AuthInfo;
+pub use cache_hit::{note_cache_hit, observe_cache_hit};
 pub use challenge::{Challenge, ChallengeBody, ChallengeContext};
 pub use error::AuthError;
 pub use guard::{BearerGuard, Explanation};

@@ -262,6 +262,9 @@ impl Introspector {
             hit,
             entries: cache.entries(),
         });
+        if hit {
+            warden_core::note_cache_hit();
+        }
         result.map(|answer| Introspected {
             answer,
             cache_hit: hit,

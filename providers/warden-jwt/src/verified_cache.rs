@@ -103,6 +103,9 @@ impl VerifiedCache {
             hit: found.is_some(),
             entries: cache.entry_count(),
         });
+        if found.is_some() {
+            warden_core::note_cache_hit();
+        }
         found
     }
 

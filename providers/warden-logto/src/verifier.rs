@@ -254,6 +254,9 @@ impl LogtoVerifier {
                     hit,
                     entries: cache.entries(),
                 });
+                if hit {
+                    warden_core::note_cache_hit();
+                }
                 (verdict, hit)
             }
         };

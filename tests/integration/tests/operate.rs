@@ -458,3 +458,42 @@ fn uuid_like() -> String {
         warden_test_support::tokens::now()
     )
 }
+
+/// `warden_verify_duration_seconds{cache}` tells answers from a token cache
+/// (verified JWTs, introspection verdicts) from full verifications.
+#[tokio::test]
+async fn verify_duration_is_labelled_by_cache_hit() {
+    let idp = idp_with_secret().await;
+    let av = FakeAlphaVantage::start().await;
+    let host = start(&idp, &av).await;
+    let jwt = idp.mint(idp.claims(host.mcp_url().as_str(), "bob", "profile"));
+    let opaque = idp.register_active("carol", "profile", host.mcp_url().as_str());
+    for token in [&jwt, &jwt, &jwt, &opaque, &opaque] {
+        let mut client = McpClient::new(host.mcp_url(), Some(token.clone()));
+        assert_eq!(client.initialize().await.status, 200);
+    }
+    let scrape = admin(&host, "/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let count = |provider: &str, cache: &str| -> u64 {
+        scrape
+            .lines()
+            .filter(|l| l.starts_with("warden_verify_duration_seconds_count{"))
+            .filter(|l| {
+                l.contains(&format!("provider=\"{provider}\""))
+                    && l.contains(&format!("cache=\"{cache}\""))
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
+    };
+    // Each initialize is two authenticated requests (initialize, initialized):
+    // only the very first sight of each token is a full verification.
+    assert_eq!(count("corp", "miss"), 1, "{scrape}");
+    assert_eq!(count("corp", "hit"), 5, "{scrape}");
+    assert_eq!(count("opaque", "miss"), 1, "{scrape}");
+    assert_eq!(count("opaque", "hit"), 3, "{scrape}");
+}
