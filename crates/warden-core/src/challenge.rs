@@ -47,7 +47,11 @@ impl ChallengeBody {
 const MAX_DESCRIPTION: usize = 200;
 
 fn describe(err: &AuthError) -> String {
-    let mut text = err.to_string();
+    describe_text(err.to_string())
+}
+
+/// Cuts a description to [`MAX_DESCRIPTION`] bytes.
+fn describe_text(mut text: String) -> String {
     if text.len() > MAX_DESCRIPTION {
         let mut cut = MAX_DESCRIPTION;
         while !text.is_char_boundary(cut) {
@@ -131,13 +135,22 @@ impl AuthError {
                     error_description: description,
                 },
             },
-            AuthError::Unavailable { retry_after, .. } => Challenge {
+            // The reason (URLs, upstream statuses, operator hints) is for operators:
+            // it is in `explain`, `/admin/v1/providers` and the provider's logs, not
+            // in answers to anonymous callers.
+            AuthError::Unavailable {
+                provider,
+                retry_after,
+                ..
+            } => Challenge {
                 status: 503,
                 www_authenticate: None,
                 retry_after: Some(retry_after.as_secs().max(1)),
                 body: ChallengeBody {
                     error: "temporarily_unavailable",
-                    error_description: description,
+                    error_description: describe_text(format!(
+                        "could not verify the token: the identity provider {provider} is unavailable; retry later"
+                    )),
                 },
             },
             _ => Challenge {
@@ -218,6 +231,21 @@ mod tests {
         assert_eq!(c.status, 503);
         assert_eq!(c.retry_after, Some(7));
         assert!(c.www_authenticate.is_none());
+        assert_eq!(c.body.error, "temporarily_unavailable");
+        assert!(c.body.error_description.contains("corp"));
+
+        let detailed = AuthError::Unavailable {
+            provider: "corp".into(),
+            reason: "GET http://10.0.0.7:8443/jwks: HTTP 500; check client_id".into(),
+            retry_after: Duration::from_secs(7),
+        }
+        .challenge(&ctx());
+        assert!(
+            !detailed.body.error_description.contains("10.0.0.7")
+                && !detailed.body.error_description.contains("client_id"),
+            "{}",
+            detailed.body.error_description
+        );
     }
 
     #[test]
