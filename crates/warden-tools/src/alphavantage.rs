@@ -118,6 +118,7 @@ pub(crate) struct ClientSettings {
     pub timeout: Duration,
     pub max_retries: u32,
     pub backoff: Duration,
+    pub total_timeout: Duration,
 }
 
 /// Talks to Alpha Vantage through one shared reqwest client.
@@ -128,6 +129,7 @@ pub(crate) struct AlphaVantage {
     timeout: Duration,
     max_retries: u32,
     backoff: Duration,
+    total_timeout: Duration,
     observer: SharedObserver,
 }
 
@@ -145,6 +147,7 @@ impl AlphaVantage {
             timeout: settings.timeout,
             max_retries: settings.max_retries,
             backoff: settings.backoff,
+            total_timeout: settings.total_timeout,
             observer,
         })
     }
@@ -154,13 +157,21 @@ impl AlphaVantage {
         self.timeout
     }
 
-    /// Fetches the feed for `ticker`, retrying timeouts, connection errors and 5xx.
+    /// Fetches the feed for `ticker`, retrying timeouts, connection errors and 5xx,
+    /// all within `total_timeout`.
     pub(crate) async fn fetch(&self, ticker: &Ticker) -> Result<Vec<Article>, UpstreamError> {
+        let deadline = Instant::now() + self.total_timeout;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let started = Instant::now();
-            let result = self.attempt(ticker).await;
+            let left = deadline.saturating_duration_since(started);
+            let result = match tokio::time::timeout(left, self.attempt(ticker)).await {
+                Ok(result) => result,
+                Err(_) => Err(AttemptError::Retryable(UpstreamError::Timeout {
+                    attempts: 1,
+                })),
+            };
             self.observer.observe(&Event::Upstream {
                 upstream: UPSTREAM,
                 outcome: outcome(&result),
@@ -174,6 +185,12 @@ impl AlphaVantage {
                 }
                 Err(AttemptError::Retryable(err)) => {
                     let delay = self.backoff_delay(attempt - 1);
+                    // A retry that could not get a full attempt in before the deadline
+                    // would only delay the answer.
+                    if Instant::now() + delay + self.timeout.min(Duration::from_secs(1)) >= deadline
+                    {
+                        return Err(with_attempts(err, attempt));
+                    }
                     tracing::debug!(
                         upstream = UPSTREAM,
                         %ticker,
@@ -370,6 +387,7 @@ mod tests {
                 timeout: Duration::from_secs(1),
                 max_retries: 2,
                 backoff,
+                total_timeout: Duration::from_secs(25),
             },
             noop_observer(),
         )

@@ -81,6 +81,11 @@ pub struct NewsSentimentConfig {
     /// Base delay of the jittered exponential backoff between retries (default `200ms`).
     #[serde(with = "humantime_serde")]
     pub retry_backoff: Duration,
+    /// Budget of one call including retries (default `25s`): no attempt runs past it, no
+    /// retry starts that could not finish in it. Keep it below `[limits] request_timeout`
+    /// (default `30s`) so callers get the tool's own error, not the host's timeout.
+    #[serde(with = "humantime_serde")]
+    pub total_timeout: Duration,
     /// Scopes a caller needs (default `["news:read"]`).
     pub required_scopes: Vec<String>,
 }
@@ -96,6 +101,7 @@ impl Default for NewsSentimentConfig {
             cache_size: 1000,
             max_retries: 2,
             retry_backoff: Duration::from_millis(200),
+            total_timeout: Duration::from_secs(25),
             required_scopes: vec!["news:read".to_owned()],
         }
     }
@@ -167,6 +173,7 @@ impl fmt::Debug for NewsSentimentConfig {
             .field("cache_size", &self.cache_size)
             .field("max_retries", &self.max_retries)
             .field("retry_backoff", &self.retry_backoff)
+            .field("total_timeout", &self.total_timeout)
             .field("required_scopes", &self.required_scopes)
             .finish()
     }
@@ -187,6 +194,7 @@ mod tests {
         assert_eq!(cfg.cache_ttl, Duration::from_secs(300));
         assert_eq!(cfg.cache_size, 1000);
         assert_eq!(cfg.max_retries, 2);
+        assert_eq!(cfg.total_timeout, Duration::from_secs(25));
         assert_eq!(cfg.required_scopes, vec!["news:read".to_owned()]);
         let who: WhoamiConfig = serde_json::from_str("{}").unwrap();
         assert!(who.enabled);

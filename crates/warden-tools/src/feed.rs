@@ -80,6 +80,22 @@ pub(crate) fn parse_body(body: &[u8]) -> Result<Vec<Article>, BodyError> {
 /// Classifies a notice by its text (case-insensitive), not by its key.
 pub(crate) fn classify(text: &str) -> Notice {
     let t = text.to_ascii_lowercase();
+    // Quota wording first: the daily-limit notice for the demo key also talks about
+    // the key ("We have detected your API key as demo and our standard API rate
+    // limit is 25 requests per day"), and waiting is the right advice there.
+    let quota_words = [
+        "rate limit",
+        "requests per day",
+        "calls per day",
+        "per minute",
+        "calls per",
+        "requests per",
+        "frequency",
+        "spreading out your free api requests",
+    ];
+    if quota_words.iter().any(|w| t.contains(w)) {
+        return Notice::RateLimited;
+    }
     let about_key = t.contains("apikey") || t.contains("api key") || t.contains("api_key");
     if about_key
         && ["invalid", "missing", "demo", "claim your free"]
@@ -88,18 +104,7 @@ pub(crate) fn classify(text: &str) -> Notice {
     {
         return Notice::InvalidKey;
     }
-    let rate_words = [
-        "rate limit",
-        "requests per day",
-        "calls per day",
-        "per minute",
-        "calls per",
-        "requests per",
-        "premium",
-        "frequency",
-        "spreading out your free api requests",
-    ];
-    if rate_words.iter().any(|w| t.contains(w)) {
+    if t.contains("premium") {
         return Notice::RateLimited;
     }
     Notice::BadRequest(text.trim().to_owned())
@@ -173,6 +178,9 @@ mod tests {
         key on (https://www.alphavantage.co/support/#api-key). It should take less than 20 seconds.";
     const DEMO_KEY: &str = "The **demo** API key is for demo purposes only. Please claim your free \
         API key at (https://www.alphavantage.co/support/#api-key) to explore our full API offerings.";
+    const DEMO_DAILY_LIMIT: &str = "We have detected your API key as demo and our standard API \
+        rate limit is 25 requests per day. Please subscribe to any of the premium plans at \
+        https://www.alphavantage.co/premium/ to instantly remove all daily rate limits.";
     const BAD_INPUT: &str = "Invalid inputs. Please refer to the API documentation \
         https://www.alphavantage.co/documentation#newsapi and try again.";
 
@@ -183,6 +191,8 @@ mod tests {
         assert_eq!(classify(&RATE_INFO.to_uppercase()), Notice::RateLimited);
         assert_eq!(classify(BAD_KEY), Notice::InvalidKey);
         assert_eq!(classify(DEMO_KEY), Notice::InvalidKey);
+        // The daily limit as Alpha Vantage words it for the demo key.
+        assert_eq!(classify(DEMO_DAILY_LIMIT), Notice::RateLimited);
         assert_eq!(classify("This is a premium endpoint."), Notice::RateLimited);
         assert_eq!(classify(BAD_INPUT), Notice::BadRequest(BAD_INPUT.into()));
     }

@@ -55,6 +55,14 @@ impl NewsSentimentTool {
                 reason: "must be greater than zero",
             });
         }
+        if cfg.total_timeout.is_zero() {
+            return Err(ToolsError::InvalidSetting {
+                tool: NEWS_SENTIMENT,
+                field: "total_timeout",
+                value: "0s".into(),
+                reason: "must be greater than zero",
+            });
+        }
         if cfg.max_retries > MAX_RETRIES {
             return Err(ToolsError::InvalidSetting {
                 tool: NEWS_SENTIMENT,
@@ -77,6 +85,7 @@ impl NewsSentimentTool {
                 timeout: cfg.timeout,
                 max_retries: cfg.max_retries,
                 backoff: cfg.retry_backoff,
+                total_timeout: cfg.total_timeout,
             },
             observer,
         )?;

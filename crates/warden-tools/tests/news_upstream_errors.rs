@@ -166,6 +166,34 @@ async fn slow_upstream_times_out_after_retries() {
     h.assert_clean();
 }
 
+/// With defaults, 3 attempts of 10 s would outlast the host's 30 s request
+/// timeout; `total_timeout` bounds the whole call, retries included.
+#[tokio::test]
+async fn total_timeout_bounds_the_call_including_retries() {
+    let h = harness_with(|c| {
+        c.timeout = Duration::from_millis(400);
+        c.max_retries = 10;
+        c.retry_backoff = Duration::from_millis(10);
+        c.total_timeout = Duration::from_millis(1000);
+    })
+    .await;
+    h.av.set_mode(Mode::Slow(Duration::from_secs(30)));
+    let (kind, message) = h.fail(json!({"ticker": "AAPL"})).await;
+    assert_eq!(kind, "timeout");
+    // 400 ms attempts in a 1 s budget: two full attempts, no third start (it
+    // could not get 400 ms before the deadline), far from the 11 allowed.
+    let requests = h.av.requests();
+    assert!(
+        (2..=3).contains(&requests),
+        "{requests} requests; {message}"
+    );
+    assert!(
+        message.contains(&format!("{requests} attempt")),
+        "{message}"
+    );
+    h.assert_clean();
+}
+
 #[tokio::test]
 async fn unreachable_upstream_is_retried_and_reported_without_the_key() {
     let port = {
