@@ -186,6 +186,7 @@ impl BearerGuard {
             crate::provider::Route::Issuer(p) => vec![p],
             crate::provider::Route::Opaque(list) => list,
         };
+        let mut unavailable = None;
         let mut last = None;
         for p in candidates {
             let name = p.descriptor().name.clone();
@@ -225,9 +226,18 @@ impl BearerGuard {
                     result,
                 };
             }
-            last = Some((name, result));
+            // The same verdict as `ProviderSet::verify`: the first "could not verify"
+            // wins over "invalid" (503, not 401), else the last rejection.
+            match &result {
+                Err(e) if e.is_unavailable() => {
+                    unavailable.get_or_insert((name, result));
+                }
+                _ => last = Some((name, result)),
+            }
         }
-        let (name, result) = last.unwrap_or_else(|| ("none".into(), Err(AuthError::Inactive)));
+        let (name, result) = unavailable
+            .or(last)
+            .unwrap_or_else(|| ("none".into(), Err(AuthError::Inactive)));
         Explanation {
             provider: Some(name),
             checks,
@@ -238,5 +248,77 @@ impl BearerGuard {
     fn decision(&self, provider: &str, outcome: &'static str) {
         self.observer
             .observe(&Event::AuthDecision { provider, outcome });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::{noop_observer, ProviderDescriptor, Verifier};
+
+    /// An opaque-token provider with a fixed verdict.
+    struct Fixed {
+        descriptor: ProviderDescriptor,
+        verdict: fn() -> Result<AuthInfo, AuthError>,
+    }
+
+    #[async_trait]
+    impl Verifier for Fixed {
+        async fn verify(&self, _token: &str) -> Result<AuthInfo, AuthError> {
+            (self.verdict)()
+        }
+        fn descriptor(&self) -> &ProviderDescriptor {
+            &self.descriptor
+        }
+    }
+
+    fn fixed(name: &str, verdict: fn() -> Result<AuthInfo, AuthError>) -> Arc<dyn Verifier> {
+        Arc::new(Fixed {
+            descriptor: ProviderDescriptor {
+                name: name.into(),
+                kind: "introspection".into(),
+                accepts_opaque: true,
+                ..Default::default()
+            },
+            verdict,
+        })
+    }
+
+    /// `explain` gives the verdict the guard gives: with one opaque provider down
+    /// and another saying "inactive", the request gets 503, and so does explain.
+    #[tokio::test]
+    async fn explain_agrees_with_the_guard_when_a_provider_is_down() {
+        let down = || {
+            Err(AuthError::Unavailable {
+                provider: "a".into(),
+                reason: "timeout".into(),
+                retry_after: Duration::from_secs(5),
+            })
+        };
+        for order in [["a", "b"], ["b", "a"]] {
+            let providers = order
+                .iter()
+                .map(|name| match *name {
+                    "a" => fixed("a", down),
+                    _ => fixed("b", || Err(AuthError::Inactive)),
+                })
+                .collect();
+            let guard = BearerGuard::new(
+                ProviderSet::new(providers),
+                BearerPolicy::default(),
+                ChallengeContext::default(),
+                noop_observer(),
+            );
+            let served = guard.authenticate_token("opaque-token").await.unwrap_err();
+            let explained = guard.explain("opaque-token").await;
+            assert!(served.is_unavailable(), "{order:?}: {served}");
+            assert_eq!(explained.provider.as_deref(), Some("a"), "{order:?}");
+            assert_eq!(explained.result.unwrap_err(), served, "{order:?}");
+        }
     }
 }
