@@ -28,5 +28,6 @@ mod service;
 
 pub use handler::{auth_info_from_parts, ListTools, WardenMcp, REQUIRED_SCOPES_META};
 pub use in_flight::{InFlight, InFlightGuard};
-pub use service::{streamable_http_service, McpOptions, McpService};
+pub use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+pub use service::{live_sessions, streamable_http_service, McpOptions, McpService};
 pub use warden_core::AuthInfo;

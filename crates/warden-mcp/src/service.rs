@@ -22,6 +22,9 @@ pub struct McpOptions {
     pub max_body_bytes: usize,
     /// Cancelled on shutdown: ends SSE streams and sessions.
     pub shutdown: CancellationToken,
+    /// rmcp's session store; shared so the host can count live sessions
+    /// ([`live_sessions`]).
+    pub sessions: Arc<LocalSessionManager>,
 }
 
 impl Default for McpOptions {
@@ -31,6 +34,7 @@ impl Default for McpOptions {
             allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
             max_body_bytes: 4 * 1024 * 1024,
             shutdown: CancellationToken::new(),
+            sessions: Arc::new(LocalSessionManager::default()),
         }
     }
 }
@@ -50,9 +54,11 @@ pub fn streamable_http_service(server: WardenMcp, options: &McpOptions) -> McpSe
     } else {
         config.with_allowed_hosts(options.allowed_hosts.clone())
     };
-    StreamableHttpService::new(
-        move || Ok(server.clone()),
-        Arc::new(LocalSessionManager::default()),
-        config,
-    )
+    StreamableHttpService::new(move || Ok(server.clone()), options.sessions.clone(), config)
+}
+
+/// Streamable HTTP sessions alive now: rmcp drops a session on `DELETE`, when its
+/// worker ends, or after its idle keep-alive (5 minutes by default).
+pub async fn live_sessions(sessions: &LocalSessionManager) -> usize {
+    sessions.sessions.read().await.len()
 }

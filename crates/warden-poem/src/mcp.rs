@@ -69,6 +69,7 @@ pub struct McpEndpoint {
     max_body: usize,
     rate_limit: Option<RateLimit>,
     in_flight: Option<Arc<InFlight>>,
+    sessions_fail_closed: bool,
 }
 
 impl McpEndpoint {
@@ -88,7 +89,17 @@ impl McpEndpoint {
             max_body,
             rate_limit: None,
             in_flight: None,
+            sessions_fail_closed: false,
         }
+    }
+
+    /// Answers a session id with no recorded owner (never handed out here, or
+    /// forgotten by [`SessionBindings`]) with 404, as for an unknown session,
+    /// instead of passing it on unchecked. For stateful serving, where every
+    /// session id comes from an `initialize` this endpoint answered.
+    pub fn with_sessions_fail_closed(mut self) -> Self {
+        self.sessions_fail_closed = true;
+        self
     }
 
     /// Counts each POST in `in_flight` until its answer is written (an SSE answer
@@ -163,8 +174,8 @@ impl Endpoint for McpEndpoint {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         if let Some(sid) = &session {
-            if let Some(owner) = self.sessions.owners.get(sid) {
-                if owner != principal {
+            match self.sessions.owners.get(sid) {
+                Some(owner) if owner != principal => {
                     tracing::warn!(provider = %info.provider, "session used with another principal's token");
                     return Ok(json_error(
                         StatusCode::FORBIDDEN,
@@ -172,6 +183,14 @@ impl Endpoint for McpEndpoint {
                         "this MCP session belongs to another user; initialize a new session",
                     ));
                 }
+                None if self.sessions_fail_closed => {
+                    return Ok(json_error(
+                        StatusCode::NOT_FOUND,
+                        "session_not_found",
+                        "unknown or expired MCP session; initialize a new session",
+                    ));
+                }
+                _ => {}
             }
         }
         if req.method() == Method::POST {

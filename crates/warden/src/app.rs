@@ -11,7 +11,7 @@ use warden_core::{
     LEGACY_SSE_PATH,
 };
 use warden_dev::{DevConfig, DevIssuer};
-use warden_mcp::{InFlight, ListTools, McpOptions, WardenMcp};
+use warden_mcp::{InFlight, ListTools, LocalSessionManager, McpOptions, WardenMcp};
 use warden_poem::{
     metadata_endpoint, LegacySse, McpEndpoint, OriginPolicy, RateLimit, SessionBindings,
 };
@@ -46,6 +46,8 @@ pub struct App {
     pub in_flight: Arc<InFlight>,
     /// The per-subject/client rate limiter, when `[limits.rate_limit]` enables it.
     pub rate_limit: Option<RateLimit>,
+    /// rmcp's Streamable HTTP sessions (the source of the sessions gauge).
+    pub mcp_sessions: Arc<LocalSessionManager>,
     /// Where events go: the Prometheus metrics plus any extra observer.
     pub observer: SharedObserver,
     /// The Prometheus metrics.
@@ -153,6 +155,7 @@ impl App {
             ..guard.challenge_context().clone()
         });
         Ok(Self {
+            mcp_sessions: Arc::new(LocalSessionManager::default()),
             streams,
             in_flight,
             rate_limit,
@@ -247,6 +250,7 @@ impl App {
             allowed_hosts: self.allowed_hosts(),
             max_body_bytes: cfg.server.max_body_bytes,
             shutdown: self.streams.clone(),
+            sessions: self.mcp_sessions.clone(),
         };
         let service = warden_mcp::streamable_http_service(server, &options);
         let mcp = McpEndpoint::new(
@@ -257,7 +261,12 @@ impl App {
             cfg.server.max_body_bytes,
         )
         .with_rate_limit(self.rate_limit.clone())
-        .with_in_flight(self.in_flight.clone())
+        .with_in_flight(self.in_flight.clone());
+        let mcp = if cfg.server.stateless {
+            mcp
+        } else {
+            mcp.with_sessions_fail_closed()
+        }
         .with(OriginPolicy::new(
             &cfg.server.public_url,
             &cfg.server.allowed_origins,
@@ -335,8 +344,8 @@ impl App {
     }
 
     /// Active MCP sessions (Streamable HTTP and legacy SSE).
-    pub fn active_sessions(&self) -> u64 {
-        self.sessions.len() + self.legacy.session_count()
+    pub async fn active_sessions(&self) -> u64 {
+        warden_mcp::live_sessions(&self.mcp_sessions).await as u64 + self.legacy.session_count()
     }
 }
 

@@ -129,7 +129,7 @@ fn spawn_gauges(app: Arc<App>) {
         loop {
             tokio::select! {
                 _ = tick.tick() => {
-                    app.metrics.set_sessions(app.active_sessions() as i64);
+                    app.metrics.set_sessions(app.active_sessions().await as i64);
                     app.metrics.observe_providers(app.guard.providers());
                 }
                 _ = app.shutdown.cancelled() => break,

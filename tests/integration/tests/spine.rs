@@ -380,12 +380,26 @@ async fn delete_ends_the_session_with_204() {
                 .as_u16()
         }
     };
+    let mut second = McpClient::new(host.mcp_url(), Some(alice_token.clone()));
+    assert_eq!(second.initialize().await.status, 200);
+    assert_eq!(host.app().active_sessions().await, 2);
     // Another user cannot end alice's session.
     assert_eq!(delete(host.dev_token("bob", "profile")).await, 403);
     assert_eq!(delete(alice_token).await, 204);
-    // The session is gone.
+    // The session is gone, and no longer counted.
     let after = alice.call_tool("whoami", json!({})).await;
     assert_eq!(after.status, 404, "{}", after.body);
+    assert_eq!(host.app().active_sessions().await, 1);
+}
+
+#[tokio::test]
+async fn a_session_id_warden_did_not_hand_out_is_404() {
+    let host = TestHost::start(&dev_config()).await;
+    let mut client = McpClient::new(host.mcp_url(), Some(host.dev_token("alice", "profile")));
+    client.session = Some("00000000-0000-4000-8000-000000000000".into());
+    let reply = client.call_tool("whoami", json!({})).await;
+    assert_eq!(reply.status, 404, "{}", reply.body);
+    assert_eq!(reply.json()["error"], "session_not_found");
 }
 
 #[tokio::test]
