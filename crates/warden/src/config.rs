@@ -249,8 +249,7 @@ impl Config {
     /// Loads the config: defaults < `path` (or the embedded dev default) < `.env` < environment.
     pub fn load(path: Option<&Path>) -> Result<Self, HostError> {
         let _ = dotenvy::dotenv();
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        figment = match path {
+        match path {
             Some(p) => {
                 if !p.exists() {
                     return Err(HostError::Config(format!(
@@ -258,29 +257,64 @@ impl Config {
                         p.display()
                     )));
                 }
-                figment.merge(Toml::file_exact(p))
+                Self::from_layers(
+                    None,
+                    Figment::from(Toml::file_exact(p)).merge(environment()),
+                )
             }
-            None => figment.merge(Toml::string(DEV_DEFAULT)),
-        };
-        figment = figment.merge(environment());
-        Self::from_figment(figment)
+            // The embedded default counts as defaults: the user's layer is the environment.
+            None => Self::from_layers(Some(DEV_DEFAULT), Figment::from(environment())),
+        }
     }
 
     /// Loads from a TOML string (tests, embedding) with the environment layered on top.
     pub fn from_toml(toml: &str) -> Result<Self, HostError> {
-        let figment = Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::string(toml))
-            .merge(environment());
-        Self::from_figment(figment)
+        Self::from_layers(None, Figment::from(Toml::string(toml)).merge(environment()))
     }
 
-    fn from_figment(figment: Figment) -> Result<Self, HostError> {
-        let mut config: Config = figment
+    /// `user` (file or string, then environment) over the built-in defaults
+    /// (plus `base`, a TOML default layer).
+    fn from_layers(base: Option<&str>, user: Figment) -> Result<Self, HostError> {
+        let mut defaults = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(toml) = base {
+            defaults = defaults.merge(Toml::string(toml));
+        }
+        let mut config: Config = defaults
+            .merge(user.clone())
             .extract()
             .map_err(|e| HostError::Config(e.to_string()))?;
         config.normalise();
         config.validate()?;
+        if !user.contains("auth.providers") {
+            config.check_implicit_dev()?;
+        }
         Ok(config)
+    }
+
+    /// `auth.providers` left at its default (`["dev"]`, the embedded dev issuer
+    /// with its well-known client secret) while the config defines other
+    /// providers is almost surely a forgotten line: refuse it, naming the fix.
+    fn check_implicit_dev(&self) -> Result<(), HostError> {
+        let others: Vec<&str> = self
+            .providers
+            .keys()
+            .map(String::as_str)
+            .filter(|name| !self.auth.providers.iter().any(|p| p == name))
+            .collect();
+        if others.is_empty() {
+            return Ok(());
+        }
+        let listed = others
+            .iter()
+            .map(|n| format!("{n:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(HostError::Config(format!(
+            "auth.providers: not set, so only the embedded dev issuer would verify tokens, \
+             but [providers.{}] is defined; set auth.providers = [{listed}] \
+             (add \"dev\" to the list to keep the dev issuer too)",
+            others.join("], [providers.")
+        )))
     }
 
     fn normalise(&mut self) {
@@ -426,6 +460,24 @@ mod tests {
         assert!(!is_config_env_key("REQUIRE_PROMETHEUS"));
         assert!(!is_config_env_key("SERVERS__BIND"));
         assert!(!is_config_env_key(""));
+    }
+
+    #[test]
+    fn defined_providers_need_auth_providers() {
+        let e = Config::from_toml("[providers.corp]\nkind = \"jwt\"\nissuer = \"https://i\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("auth.providers") && e.contains("[\"corp\"]"),
+            "{e}"
+        );
+        // Listed explicitly: fine, also when the dev table stays unlisted.
+        Config::from_toml(
+            "[auth]\nproviders = [\"corp\"]\n[providers.corp]\nkind = \"jwt\"\nissuer = \"https://i\"\n",
+        )
+        .unwrap();
+        // Only the dev table: the implicit default is what the user meant.
+        Config::from_toml("[providers.dev]\nkind = \"dev\"\n").unwrap();
     }
 
     #[test]

@@ -391,3 +391,34 @@ fn unrelated_warden_variables_are_ignored_but_typos_in_a_section_are_named() {
     let stderr = String::from_utf8_lossy(&typo.stderr);
     assert!(stderr.contains("bnid"), "{stderr}");
 }
+
+/// A provider defined without `auth.providers` would leave only the dev issuer
+/// (with its well-known client secret) in charge: refused, naming the fix.
+#[test]
+fn a_provider_without_auth_providers_is_refused() {
+    let dir = TempDir::new("implicit-dev");
+    let out = warden(dir.path())
+        .arg("check-config")
+        .env("WARDEN_PROVIDERS__CORP__KIND", "jwt")
+        .env("WARDEN_PROVIDERS__CORP__ISSUER", "https://idp.example")
+        .output()
+        .expect("run warden check-config");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("auth.providers") && stderr.contains(r#"["corp"]"#),
+        "{stderr}"
+    );
+    let ok = warden(dir.path())
+        .arg("check-config")
+        .env("WARDEN_AUTH__PROVIDERS", r#"["corp"]"#)
+        .env("WARDEN_PROVIDERS__CORP__KIND", "jwt")
+        .env("WARDEN_PROVIDERS__CORP__ISSUER", "https://idp.example")
+        .output()
+        .expect("run warden check-config");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
