@@ -14,17 +14,27 @@ async fn rejections_never_log_tokens() {
     )
     .await;
     let valid = host.dev_token("alice", "profile");
-    let expired = {
+    // Signed with the dev issuer's real key, with the given claims.
+    let signed = |claims: serde_json::Value| {
         let dev = host.app().dev.as_ref().unwrap();
         let key = jsonwebtoken::EncodingKey::from_ec_pem(&std::fs::read(dev.key_path()).unwrap())
             .unwrap();
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
         header.kid = Some(dev.kid().to_string());
         header.typ = Some("at+jwt".into());
-        let now = warden_test_support::tokens::now();
-        let claims = json!({"iss": dev.issuer(), "aud": host.mcp_url(), "sub": "alice", "scope": "profile", "iat": now - 7200, "exp": now - 3600});
         jsonwebtoken::encode(&header, &claims, &key).unwrap()
     };
+    let now = warden_test_support::tokens::now();
+    let dev_issuer = host.app().dev.as_ref().unwrap().issuer().to_string();
+    let expired = signed(
+        json!({"iss": dev_issuer, "aud": host.mcp_url(), "sub": "alice", "scope": "profile", "iat": now - 7200, "exp": now - 3600}),
+    );
+    let not_yet_valid = signed(
+        json!({"iss": dev_issuer, "aud": host.mcp_url(), "sub": "alice", "scope": "profile", "iat": now, "nbf": now + 3600, "exp": now + 7200}),
+    );
+    let wrong_issuer = signed(
+        json!({"iss": "https://elsewhere.example/dev", "aud": host.mcp_url(), "sub": "alice", "scope": "profile", "iat": now, "exp": now + 600}),
+    );
     let wrong_aud = host.dev_token_with(
         "alice",
         "profile",
@@ -41,6 +51,8 @@ async fn rejections_never_log_tokens() {
     let garbage = "opaque-garbage-token-0123456789".to_string();
     let tokens = [
         expired,
+        not_yet_valid,
+        wrong_issuer,
         wrong_aud,
         no_scope,
         tampered,

@@ -220,6 +220,11 @@ async fn full_flow(stateless: bool, accept: &str) {
             client.session.is_some(),
             "stateful mode issues a session id"
         );
+        assert!(
+            init.content_type.starts_with("text/event-stream"),
+            "stateful answers are SSE: {}",
+            init.content_type
+        );
     }
     let list = client.list_tools().await;
     assert_eq!(list.status, 200, "{}", list.body);
@@ -472,4 +477,58 @@ async fn origin_validation_and_cors() {
         unauth.headers()["access-control-allow-origin"],
         "http://localhost:6274"
     );
+}
+
+/// `[server] allowed_origins` / `allowed_hosts` extend what the MCP endpoint
+/// accepts; `[resource] documentation_url` reaches the metadata.
+#[tokio::test]
+async fn configured_origins_hosts_and_documentation() {
+    let cfg = format!(
+        "{}\n[server]\nallowed_origins = [\"https://app.example\"]\nallowed_hosts = [\"mcp.internal\"]\n[resource]\ndocumentation_url = \"https://docs.example/warden\"\n",
+        dev_config().replace("[resource]\nscopes_supported = [\"news:read\", \"profile\"]\n", "")
+    );
+    let host = TestHost::start(&cfg).await;
+    let token = host.dev_token("alice", "profile");
+    let init = json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
+        "protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}});
+    let post = |origin: Option<&str>, host_header: Option<&str>| {
+        let mut req = reqwest::Client::new()
+            .post(host.mcp_url())
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(init.to_string());
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        if let Some(h) = host_header {
+            req = req.header("host", h);
+        }
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(post(Some("https://app.example"), None).await, 200);
+    assert_eq!(post(Some("https://other.example"), None).await, 403);
+    assert_eq!(post(None, Some("mcp.internal")).await, 200);
+    let foreign_host = post(None, Some("evil.example")).await;
+    assert!(foreign_host == 403 || foreign_host == 421, "{foreign_host}");
+
+    let prm: Value = reqwest::get(format!(
+        "{}/.well-known/oauth-protected-resource/mcp",
+        host.url
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(prm["resource_documentation"], "https://docs.example/warden");
+}
+
+#[tokio::test]
+async fn admin_listener_can_be_disabled() {
+    let host = TestHost::start(&format!("{}\n[admin]\nenabled = false\n", dev_config())).await;
+    assert!(host.running.as_ref().unwrap().admin_addr.is_none());
+    // The MCP side is unaffected.
+    let mut client = McpClient::new(host.mcp_url(), Some(host.dev_token("alice", "profile")));
+    assert_eq!(client.initialize().await.status, 200);
 }
