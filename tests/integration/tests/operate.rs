@@ -322,17 +322,42 @@ async fn every_dashboard_and_alert_series_exists_in_a_real_scrape() {
     ] {
         assert!(!scrape.contains(s), "metrics contain {s}");
     }
-    // The auth outcomes by reason are there.
-    for outcome in [
-        "accepted",
-        "missing_token",
-        "expired",
-        "wrong_audience",
-        "insufficient_scope",
+    // The series the alerts select on were recorded, not only pre-created at zero.
+    let recorded = |family: &str, labels: &[&str]| -> f64 {
+        scrape
+            .lines()
+            .filter(|l| l.starts_with(&format!("{family}{{")))
+            .filter(|l| labels.iter().all(|kv| l.contains(kv)))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    for (family, labels) in [
+        ("warden_auth_decisions_total", &["outcome=\"accepted\""][..]),
+        (
+            "warden_auth_decisions_total",
+            &["outcome=\"missing_token\""],
+        ),
+        ("warden_auth_decisions_total", &["outcome=\"expired\""]),
+        (
+            "warden_auth_decisions_total",
+            &["outcome=\"wrong_audience\""],
+        ),
+        (
+            "warden_auth_decisions_total",
+            &["outcome=\"insufficient_scope\""],
+        ),
+        ("warden_auth_decisions_total", &["outcome=\"unavailable\""]),
+        ("warden_jwks_refresh_total", &["result=\"error\""]),
+        ("warden_jwks_refresh_total", &["result=\"ok\""]),
+        (
+            "warden_upstream_requests_total",
+            &["upstream=\"alphavantage\"", "outcome=\"rate_limited\""],
+        ),
+        ("warden_tool_calls_total", &["tool=\"news_sentiment\""]),
     ] {
         assert!(
-            scrape.contains(&format!("outcome=\"{outcome}\"")),
-            "{outcome}"
+            recorded(family, labels) > 0.0,
+            "{family}{labels:?} has no recorded samples"
         );
     }
     if let Ok(promtool) = which("promtool") {
