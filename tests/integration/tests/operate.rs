@@ -522,3 +522,32 @@ async fn verify_duration_is_labelled_by_cache_hit() {
     assert_eq!(count("opaque", "miss"), 1, "{scrape}");
     assert_eq!(count("opaque", "hit"), 3, "{scrape}");
 }
+
+/// `DELETE /admin/v1/providers/{name}/cache` through the host empties the real
+/// introspection cache: the next request with the same token asks the IdP again.
+#[tokio::test]
+async fn admin_cache_flush_reaches_the_real_provider() {
+    let idp = idp_with_secret().await;
+    let av = FakeAlphaVantage::start().await;
+    let host = start(&idp, &av).await;
+    let opaque = idp.register_active("carol", "profile", host.mcp_url().as_str());
+    let use_token = || async {
+        let mut client = McpClient::new(host.mcp_url(), Some(opaque.clone()));
+        assert_eq!(client.initialize().await.status, 200);
+    };
+    use_token().await;
+    use_token().await;
+    assert_eq!(idp.counts().introspection, 1, "cached after the first call");
+    let flush = reqwest::Client::new()
+        .delete(format!(
+            "{}/admin/v1/providers/opaque/cache",
+            host.admin_url()
+        ))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert!(flush.status().is_success(), "{}", flush.status());
+    use_token().await;
+    assert_eq!(idp.counts().introspection, 2, "asked again after the flush");
+}
