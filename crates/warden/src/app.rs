@@ -142,7 +142,7 @@ impl App {
         let in_flight = InFlight::new();
         let rate_limit = config.limits.rate_limit.build();
         let legacy = LegacySse::new(
-            mcp_server(&config, &tools, &guard, &observer).with_in_flight(in_flight.clone()),
+            mcp_server(&config, &tools, &guard, &observer, &in_flight),
             guard.clone(),
             tools.clone(),
             "/messages",
@@ -243,8 +243,13 @@ impl App {
     /// The public HTTP surface: MCP, metadata, dev issuer.
     pub fn routes(&self) -> impl Endpoint<Output = Response> {
         let cfg = &self.config;
-        let server = mcp_server(cfg, &self.tools, &self.guard, &self.observer)
-            .with_in_flight(self.in_flight.clone());
+        let server = mcp_server(
+            cfg,
+            &self.tools,
+            &self.guard,
+            &self.observer,
+            &self.in_flight,
+        );
         let options = McpOptions {
             stateless: cfg.server.stateless,
             allowed_hosts: self.allowed_hosts(),
@@ -364,6 +369,7 @@ fn mcp_server(
     tools: &Arc<ToolRegistry>,
     guard: &Arc<BearerGuard>,
     observer: &SharedObserver,
+    in_flight: &Arc<InFlight>,
 ) -> WardenMcp {
     let list = match config.resource.list_tools {
         ListToolsMode::All => ListTools::All,
@@ -371,6 +377,7 @@ fn mcp_server(
     };
     WardenMcp::new(tools.clone(), guard.clone(), observer.clone(), list)
         .with_name(config.resource.name.clone())
+        .with_in_flight(in_flight.clone())
 }
 
 fn build_dev(

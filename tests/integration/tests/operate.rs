@@ -58,6 +58,27 @@ fn admin(host: &TestHost, path: &str) -> reqwest::RequestBuilder {
     reqwest::Client::new().get(format!("{}{path}", host.admin_url()))
 }
 
+/// The admin listener's `/metrics` text.
+async fn scrape(host: &TestHost) -> String {
+    admin(host, "/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The sum of the samples of `family` whose labels contain every `key="value"` of `labels`.
+fn sample_sum(scrape: &str, family: &str, labels: &[&str]) -> f64 {
+    scrape
+        .lines()
+        .filter(|l| l.starts_with(&format!("{family}{{")))
+        .filter(|l| labels.iter().all(|kv| l.contains(kv)))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
 /// Drives every path that produces a metric; returns the tokens used.
 async fn drive_everything(host: &TestHost, idp: &FakeIdp, av: &FakeAlphaVantage) -> Vec<String> {
     let dev = host.dev_token("alice", "news:read profile");
@@ -274,13 +295,7 @@ async fn every_dashboard_and_alert_series_exists_in_a_real_scrape() {
     let av = FakeAlphaVantage::start().await;
     let host = start(&idp, &av).await;
     let tokens = drive_everything(&host, &idp, &av).await;
-    let scrape = admin(&host, "/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let scrape = scrape(&host).await;
     let exported: BTreeSet<String> = scrape
         .lines()
         .filter_map(|l| l.strip_prefix("# TYPE "))
@@ -323,14 +338,6 @@ async fn every_dashboard_and_alert_series_exists_in_a_real_scrape() {
         assert!(!scrape.contains(s), "metrics contain {s}");
     }
     // The series the alerts select on were recorded, not only pre-created at zero.
-    let recorded = |family: &str, labels: &[&str]| -> f64 {
-        scrape
-            .lines()
-            .filter(|l| l.starts_with(&format!("{family}{{")))
-            .filter(|l| labels.iter().all(|kv| l.contains(kv)))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
-    };
     for (family, labels) in [
         ("warden_auth_decisions_total", &["outcome=\"accepted\""][..]),
         (
@@ -356,7 +363,7 @@ async fn every_dashboard_and_alert_series_exists_in_a_real_scrape() {
         ("warden_tool_calls_total", &["tool=\"news_sentiment\""]),
     ] {
         assert!(
-            recorded(family, labels) > 0.0,
+            sample_sum(&scrape, family, labels) > 0.0,
             "{family}{labels:?} has no recorded samples"
         );
     }
@@ -497,23 +504,16 @@ async fn verify_duration_is_labelled_by_cache_hit() {
         let mut client = McpClient::new(host.mcp_url(), Some(token.clone()));
         assert_eq!(client.initialize().await.status, 200);
     }
-    let scrape = admin(&host, "/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let count = |provider: &str, cache: &str| -> u64 {
-        scrape
-            .lines()
-            .filter(|l| l.starts_with("warden_verify_duration_seconds_count{"))
-            .filter(|l| {
-                l.contains(&format!("provider=\"{provider}\""))
-                    && l.contains(&format!("cache=\"{cache}\""))
-            })
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-            .sum()
+    let scrape = scrape(&host).await;
+    let count = |provider: &str, cache: &str| {
+        sample_sum(
+            &scrape,
+            "warden_verify_duration_seconds_count",
+            &[
+                &format!("provider=\"{provider}\""),
+                &format!("cache=\"{cache}\""),
+            ],
+        ) as u64
     };
     // Each initialize is two authenticated requests (initialize, initialized):
     // only the very first sight of each token is a full verification.
