@@ -17,6 +17,10 @@ use poem::{handler, post, EndpointExt, Route, Server};
 use serde_json::{json, Value};
 use warden_poem::BearerAuth;
 
+/// The same allocator as the `warden` binary, so the ratio measures warden's work.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[handler]
 async fn rpc(Json(request): Json<Value>) -> Json<Value> {
     let id = request.get("id").cloned().unwrap_or(Value::Null);
