@@ -72,7 +72,7 @@ pub async fn run(cli: Cli) -> Result<(), HostError> {
             if json_logs {
                 cfg.log.format = LogFormat::Json;
             }
-            crate::logging::init(&cfg.log);
+            let _log_writer = crate::logging::init(&cfg.log);
             let app = App::build(cfg, warden_core::noop_observer())?;
             let running = crate::serve(app).await?;
             let cfg = &running.app.config;

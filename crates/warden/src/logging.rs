@@ -4,17 +4,29 @@
 use std::time::Instant;
 
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
+use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogConfig, LogFormat};
 
-/// Installs the global subscriber (once; later calls are no-ops).
-pub fn init(config: &LogConfig) {
+/// Installs the global subscriber (once; later calls are no-ops). Keep the
+/// returned guard until the process ends: dropping it writes out buffered lines.
+pub fn init(config: &LogConfig) -> WorkerGuard {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(effective_filter(&config.level)));
+    // Lines are formatted on the request's thread and written by a dedicated thread
+    // (buffered, flushed whenever it has caught up), so no request waits on a
+    // `write(2)` to stderr. Not lossy: if stderr stalls for 128k lines, callers wait
+    // as they would with a direct write, rather than lines being dropped.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("warden-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer)
+        // Colour codes only for a person at a terminal, never into files or log shippers.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = match config.format {
         LogFormat::Json => builder
             .json()
@@ -23,6 +35,7 @@ pub fn init(config: &LogConfig) {
             .try_init(),
         LogFormat::Text => builder.try_init(),
     };
+    guard
 }
 
 /// The filter for `[log] level`: rmcp logs several INFO events per request

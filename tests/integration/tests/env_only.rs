@@ -286,6 +286,36 @@ async fn check_scalekit_host(server: &mut Server, idp: &FakeIdp, url: &str) {
         "{}",
         server.logs()
     );
+    check_log_file(server).await;
+}
+
+/// The binary's log, written to a file by its log thread: access lines arrive
+/// without the process exiting, carry no terminal colour codes, and nothing
+/// buffered is lost when SIGTERM ends the process.
+async fn check_log_file(server: &mut Server) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server.logs().contains("warden::access") {
+        assert!(
+            Instant::now() < deadline,
+            "no access log line while running:\n{}",
+            server.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "warden ignored SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let logs = server.logs();
+    assert!(logs.contains("shutting down"), "{logs}");
+    assert!(logs.contains("server stopped"), "last lines lost:\n{logs}");
+    assert!(!logs.contains('\x1b'), "colour codes in a log file:\n{logs}");
 }
 
 #[tokio::test]
