@@ -6,11 +6,19 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use warden_core::jwt_peek::{looks_like_jwt, peek, MAX_TOKEN_BYTES};
+use warden_core::jwt_peek::{looks_like_jwt, peek, peek_issuer, MAX_TOKEN_BYTES};
 
 fuzz_target!(|data: &[u8]| {
     let token = String::from_utf8_lossy(data);
     let shaped = looks_like_jwt(&token);
+    let same_as_peek = |token: &str| {
+        let full = peek(token)
+            .map(|p| p.issuer().map(str::to_owned))
+            .map_err(|e| e.to_string());
+        let fast = peek_issuer(token).map_err(|e| e.to_string());
+        assert_eq!(full, fast, "peek_issuer disagrees on {token:?}");
+    };
+    same_as_peek(&token);
     if let Ok(p) = peek(&token) {
         assert!(token.len() <= MAX_TOKEN_BYTES);
         assert!(
@@ -45,6 +53,8 @@ fuzz_target!(|data: &[u8]| {
         }
         out
     };
+    same_as_peek(&format!("{}.{}.sig", b64(br#"{"alg":"RS256"}"#), b64(data)));
+    same_as_peek(&format!("{}.{}.sig", b64(data), b64(br#"{"iss":"a"}"#)));
     let claims = serde_json::json!({ "iss": token.as_ref() }).to_string();
     let built = format!(
         "{}.{}.sig",

@@ -43,20 +43,25 @@ pub fn looks_like_jwt(token: &str) -> bool {
     token.bytes().filter(|b| *b == b'.').count() == 2
 }
 
-fn decode_part(part: &str, what: &str) -> Result<Map<String, Value>, AuthError> {
-    let bytes = URL_SAFE_NO_PAD
+fn decode_bytes(part: &str, what: &str) -> Result<Vec<u8>, AuthError> {
+    URL_SAFE_NO_PAD
         .decode(part.trim_end_matches('='))
-        .map_err(|_| AuthError::malformed(format!("JWT {what} is not base64url")))?;
-    match serde_json::from_slice::<Value>(&bytes) {
+        .map_err(|_| AuthError::malformed(format!("JWT {what} is not base64url")))
+}
+
+fn not_an_object(what: &str) -> AuthError {
+    AuthError::malformed(format!("JWT {what} is not a JSON object"))
+}
+
+fn decode_part(part: &str, what: &str) -> Result<Map<String, Value>, AuthError> {
+    match serde_json::from_slice::<Value>(&decode_bytes(part, what)?) {
         Ok(Value::Object(map)) => Ok(map),
-        _ => Err(AuthError::malformed(format!(
-            "JWT {what} is not a JSON object"
-        ))),
+        _ => Err(not_an_object(what)),
     }
 }
 
-/// Decodes header and claims without verifying anything.
-pub fn peek(token: &str) -> Result<JwtPeek, AuthError> {
+/// The three parts of a compact JWS, after the size and shape checks.
+fn split(token: &str) -> Result<[&str; 3], AuthError> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(AuthError::malformed("token is too large"));
     }
@@ -69,10 +74,137 @@ pub fn peek(token: &str) -> Result<JwtPeek, AuthError> {
     if h.is_empty() || c.is_empty() || s.is_empty() {
         return Err(AuthError::malformed("a JWT part is empty"));
     }
+    Ok([h, c, s])
+}
+
+/// Decodes header and claims without verifying anything.
+pub fn peek(token: &str) -> Result<JwtPeek, AuthError> {
+    let [h, c, _] = split(token)?;
     Ok(JwtPeek {
         header: decode_part(h, "header")?,
         claims: decode_part(c, "payload")?,
     })
+}
+
+/// Just the `iss` claim (when a string), for routing on every request: the
+/// same checks and errors as [`peek`] (`peek_issuer(t)` is `peek(t)` mapped
+/// through [`JwtPeek::issuer`]), without building the header and claims maps.
+pub fn peek_issuer(token: &str) -> Result<Option<String>, AuthError> {
+    let [h, c, _] = split(token)?;
+    serde_json::from_slice::<object::Issuer>(&decode_bytes(h, "header")?)
+        .map_err(|_| not_an_object("header"))?;
+    serde_json::from_slice::<object::Issuer>(&decode_bytes(c, "payload")?)
+        .map(|claims| claims.0)
+        .map_err(|_| not_an_object("payload"))
+}
+
+/// Deserializers that accept exactly the JSON a `serde_json::Value` accepts
+/// (they drive the same `deserialize_any` paths: UTF-8 and escape checks,
+/// number ranges, nesting limit) but keep nothing except the last `iss`.
+mod object {
+    use std::fmt;
+
+    use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde_json::Value;
+
+    /// A JSON object's last `iss` member, when it is a string.
+    pub(super) struct Issuer(pub Option<String>);
+
+    impl<'de> Deserialize<'de> for Issuer {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(ObjectVisitor)
+        }
+    }
+
+    struct ObjectVisitor;
+
+    impl<'de> Visitor<'de> for ObjectVisitor {
+        type Value = Issuer;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Issuer, A::Error> {
+            let mut iss = None;
+            while let Some(IsIss(is_iss)) = map.next_key()? {
+                if is_iss {
+                    iss = match map.next_value::<Value>()? {
+                        Value::String(s) => Some(s),
+                        _ => None,
+                    };
+                } else {
+                    map.next_value::<Skip>()?;
+                }
+            }
+            Ok(Issuer(iss))
+        }
+    }
+
+    /// A member name, compared with `iss` without keeping it.
+    struct IsIss(bool);
+
+    impl<'de> Deserialize<'de> for IsIss {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(KeyVisitor)
+        }
+    }
+
+    struct KeyVisitor;
+
+    impl Visitor<'_> for KeyVisitor {
+        type Value = IsIss;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a member name")
+        }
+        fn visit_str<E>(self, v: &str) -> Result<IsIss, E> {
+            Ok(IsIss(v == "iss"))
+        }
+    }
+
+    /// Any JSON value, checked as `Value` would check it, then dropped.
+    struct Skip;
+
+    impl<'de> Deserialize<'de> for Skip {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(SkipVisitor)
+        }
+    }
+
+    struct SkipVisitor;
+
+    impl<'de> Visitor<'de> for SkipVisitor {
+        type Value = Skip;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_unit<E>(self) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+            while seq.next_element::<Skip>()?.is_some() {}
+            Ok(Skip)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+            while map.next_key::<Skip>()?.is_some() {
+                map.next_value::<Skip>()?;
+            }
+            Ok(Skip)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -108,10 +240,81 @@ mod tests {
         assert!(peek(&huge).is_err());
     }
 
+    /// `peek_issuer` is `peek` mapped to `issuer()`: same verdict, same error text.
+    fn assert_same_as_peek(token: &str) {
+        let full = peek(token)
+            .map(|p| p.issuer().map(str::to_owned))
+            .map_err(|e| e.to_string());
+        let fast = peek_issuer(token).map_err(|e| e.to_string());
+        assert_eq!(full, fast, "token {token:?}");
+    }
+
+    fn with_payload(payload: &[u8]) -> String {
+        format!(
+            "{}.{}.sig",
+            enc(r#"{"alg":"ES256"}"#),
+            URL_SAFE_NO_PAD.encode(payload)
+        )
+    }
+
+    #[test]
+    fn issuer_peek_agrees_with_the_full_peek_on_edge_cases() {
+        let nested = format!("{{\"a\":{}1{}}}", "[".repeat(200), "]".repeat(200));
+        let payloads: &[&[u8]] = &[
+            br#"{"iss":"https://a"}"#,
+            br#"{"iss":"https://a","iss":"https://b"}"#,
+            br#"{"iss":"https://a","iss":7}"#,
+            br#"{"iss":7,"iss":"https://b"}"#,
+            br#"{"i\u0073s":"https://escaped-key"}"#,
+            br#"{"iss":"\ud800"}"#,
+            br#"{"iss":"a","x":"\ud800"}"#,
+            br#"{"x":1e400,"iss":"a"}"#,
+            br#"{"x":-0.0,"y":18446744073709551616,"iss":"a"}"#,
+            br#"{"x":[1,{"iss":"inner"},null,true],"iss":"outer"}"#,
+            br#"{"x":{"iss":"inner"}}"#,
+            br#"{"iss":null}"#,
+            br#"{}"#,
+            br#"[]"#,
+            br#""iss""#,
+            br#"{"iss":"a"} x"#,
+            br#"{"iss":"a",}"#,
+            b"{\"iss\":\"\xff\"}",
+            b"{\"\xff\":1}",
+            nested.as_bytes(),
+        ];
+        for payload in payloads {
+            assert_same_as_peek(&with_payload(payload));
+        }
+        for token in [
+            "a.b",
+            "a.b.c.d",
+            "..",
+            "x.y.",
+            "!!.e30.s",
+            &"A".repeat(MAX_TOKEN_BYTES + 1),
+        ] {
+            assert_same_as_peek(token);
+        }
+        assert_same_as_peek(&format!("{}.{}.s", enc("[]"), enc(r#"{"iss":"a"}"#)));
+        assert_same_as_peek(&format!(
+            "{}.{}.s",
+            enc(r#"{"a":1e999}"#),
+            enc(r#"{"iss":"a"}"#)
+        ));
+    }
+
     proptest! {
         #[test]
         fn never_panics(s in "\\PC{0,300}") {
             let _ = peek(&s);
+            assert_same_as_peek(&s);
+        }
+
+        #[test]
+        fn issuer_peek_agrees_on_json_like_payloads(payload in r#"[{}\[\]",:0-9a-z.eE+\\-\\u ]{0,60}"#) {
+            assert_same_as_peek(&with_payload(payload.as_bytes()));
+            assert_same_as_peek(&with_payload(format!("{{\"iss\":\"a\",{payload}").as_bytes()));
+            assert_same_as_peek(&with_payload(format!("{{\"iss\":{payload}}}").as_bytes()));
         }
 
         #[test]

@@ -178,8 +178,8 @@ impl ProviderSet {
     /// Decides which provider(s) get the token, without verifying anything.
     pub fn route(&self, token: &str) -> Result<Route, AuthError> {
         if jwt_peek::looks_like_jwt(token) {
-            let peek = jwt_peek::peek(token)?;
-            let issuer = peek.issuer().unwrap_or("");
+            let issuer = jwt_peek::peek_issuer(token)?;
+            let issuer = issuer.as_deref().unwrap_or("");
             return self
                 .providers
                 .iter()
