@@ -315,7 +315,10 @@ async fn check_log_file(server: &mut Server) {
     let logs = server.logs();
     assert!(logs.contains("shutting down"), "{logs}");
     assert!(logs.contains("server stopped"), "last lines lost:\n{logs}");
-    assert!(!logs.contains('\x1b'), "colour codes in a log file:\n{logs}");
+    assert!(
+        !logs.contains('\x1b'),
+        "colour codes in a log file:\n{logs}"
+    );
 }
 
 #[tokio::test]
