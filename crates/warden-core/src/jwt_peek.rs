@@ -160,18 +160,17 @@ mod object {
         }
     }
 
-    /// Any JSON value, checked as `Value` would check it, then dropped.
+    /// Any JSON value, checked as `Value` would check it, then dropped
+    /// (its own visitor: there is nothing to build).
     struct Skip;
 
     impl<'de> Deserialize<'de> for Skip {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            d.deserialize_any(SkipVisitor)
+            d.deserialize_any(Skip)
         }
     }
 
-    struct SkipVisitor;
-
-    impl<'de> Visitor<'de> for SkipVisitor {
+    impl<'de> Visitor<'de> for Skip {
         type Value = Skip;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("any JSON value")
