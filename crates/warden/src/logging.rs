@@ -9,8 +9,10 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogConfig, LogFormat};
 
-/// Installs the global subscriber (once; later calls are no-ops). Keep the
-/// returned guard until the process ends: dropping it writes out buffered lines.
+/// Installs the global subscriber (once per process; a later call installs
+/// nothing and its writer thread ends with its guard). Keep the returned guard
+/// until the process ends: dropping it writes out buffered lines and stops the
+/// log thread, after which lines of that subscriber are lost.
 pub fn init(config: &LogConfig) -> WorkerGuard {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(effective_filter(&config.level)));
