@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
+use warden_core::Secret;
 
 use crate::AdminError;
 
@@ -26,8 +27,9 @@ pub struct AdminConfig {
     pub enabled: bool,
     /// Listen address of the admin listener.
     pub bind: SocketAddr,
-    /// The admin bearer token (secret). Empty counts as unset.
-    pub token: Option<String>,
+    /// The admin bearer token. Empty counts as unset. A [`Secret`]: read as a
+    /// string whatever it looks like (all digits included), never shown.
+    pub token: Option<Secret>,
     /// Whether `GET /metrics` also requires the admin token.
     pub metrics_require_token: bool,
 }
@@ -57,7 +59,10 @@ impl std::fmt::Debug for AdminConfig {
 impl AdminConfig {
     /// The token, when set and not empty.
     pub fn token(&self) -> Option<&str> {
-        self.token.as_deref().filter(|t| !t.is_empty())
+        self.token
+            .as_ref()
+            .map(Secret::expose)
+            .filter(|t| !t.is_empty())
     }
 
     /// Rejects unsafe settings: a non-loopback `bind` without a token, and
@@ -94,14 +99,14 @@ mod tests {
     fn non_loopback_without_token_is_an_error_naming_the_key() {
         let c = AdminConfig {
             bind: "0.0.0.0:10001".parse().unwrap(),
-            token: Some(String::new()),
+            token: Some(Secret::new("")),
             ..Default::default()
         };
         let err = c.validate().unwrap_err();
         assert!(err.to_string().contains("admin.token"), "{err}");
         assert!(err.to_string().contains("0.0.0.0:10001"), "{err}");
         let ok = AdminConfig {
-            token: Some("s3cret-admin-token".into()),
+            token: Some(Secret::new("s3cret-admin-token")),
             ..c.clone()
         };
         assert!(ok.validate().is_ok());
@@ -137,7 +142,7 @@ mod tests {
     #[test]
     fn debug_redacts_the_token() {
         let c = AdminConfig {
-            token: Some("s3cret-admin-token".into()),
+            token: Some(Secret::new("s3cret-admin-token")),
             ..Default::default()
         };
         let dbg = format!("{c:?}");

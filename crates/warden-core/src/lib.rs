@@ -39,6 +39,7 @@ mod observer;
 mod policy;
 pub mod provider;
 pub mod scope;
+mod secret;
 mod tool;
 mod verifier;
 
@@ -54,5 +55,6 @@ pub use provider::{
     BuildError, ProviderContext, ProviderFactory, ProviderRegistry, ProviderSet, Route,
     LEGACY_SSE_PATH,
 };
+pub use secret::{Secret, REDACTED};
 pub use tool::{RegisteredTool, Tool, ToolError, ToolOutput, ToolRegistry, ToolSpec};
 pub use verifier::{CacheStats, Check, KeyInfo, ProviderDescriptor, ProviderStatus, Verifier};

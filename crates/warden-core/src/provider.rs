@@ -95,6 +95,33 @@ pub trait ProviderFactory: Send + Sync {
         ctx: &ProviderContext,
         config: serde_json::Value,
     ) -> Result<Arc<dyn Verifier>, BuildError>;
+
+    /// The table (without `kind`) as `warden check-config` and `GET /admin/v1/config`
+    /// show it. Factories override this to parse it into their typed config and
+    /// serialize that, so defaults show and every [`Secret`](crate::Secret) field
+    /// shows as `"***"`. The default hides every value (keys stay visible): safe for
+    /// a factory that does not know which of its values are secret.
+    fn describe(
+        &self,
+        provider: &str,
+        config: serde_json::Value,
+    ) -> Result<serde_json::Value, BuildError> {
+        let _ = provider;
+        Ok(hide_values(config))
+    }
+}
+
+/// Replaces every scalar in a JSON tree with `"***"`, keeping its shape and keys.
+pub fn hide_values(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, hide_values(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(hide_values).collect()),
+        Value::Null => Value::Null,
+        _ => Value::String(crate::REDACTED.to_owned()),
+    }
 }
 
 /// Maps provider kind names to factories.
@@ -136,6 +163,25 @@ impl ProviderRegistry {
                 known: self.kinds().join(", "),
             })?;
         factory.build(ctx, config)
+    }
+
+    /// The provider `provider`'s table as its factory describes it
+    /// ([`ProviderFactory::describe`]): for display, secrets hidden.
+    pub fn describe(
+        &self,
+        kind: &str,
+        provider: &str,
+        config: serde_json::Value,
+    ) -> Result<serde_json::Value, BuildError> {
+        let factory = self
+            .factories
+            .get(kind)
+            .ok_or_else(|| BuildError::UnknownKind {
+                provider: provider.to_string(),
+                kind: kind.to_string(),
+                known: self.kinds().join(", "),
+            })?;
+        factory.describe(provider, config)
     }
 }
 

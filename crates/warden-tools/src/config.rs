@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::Deserialize;
+use warden_core::Secret;
 
 /// Environment variable consulted when `api_key` is not configured.
 pub const API_KEY_ENV: &str = "ALPHA_VANTAGE_API_KEY";
@@ -65,7 +66,8 @@ pub struct NewsSentimentConfig {
     /// Whether the tool is offered (default `true`).
     pub enabled: bool,
     /// The Alpha Vantage API key (default: `$ALPHA_VANTAGE_API_KEY`, else `demo`).
-    pub api_key: Option<String>,
+    /// A [`Secret`]: read as a string whatever it looks like, never shown.
+    pub api_key: Option<Secret>,
     /// Alpha Vantage base URL (default `https://www.alphavantage.co`); `/query` is appended.
     pub base_url: String,
     /// Timeout of one upstream request, connect to last byte (default `10s`).
@@ -141,7 +143,7 @@ impl NewsSentimentConfig {
         &self,
         env: impl FnOnce(&str) -> Option<String>,
     ) -> (String, ApiKeySource) {
-        if let Some(key) = self.api_key.as_deref().map(str::trim) {
+        if let Some(key) = self.api_key.as_ref().map(|k| k.expose().trim()) {
             if !key.is_empty() {
                 return (key.to_owned(), ApiKeySource::Config);
             }
@@ -236,7 +238,7 @@ mod tests {
             }),
             ("from-env".to_owned(), ApiKeySource::Environment)
         );
-        cfg.api_key = Some(String::new());
+        cfg.api_key = Some("".into());
         assert_eq!(
             cfg.resolve_api_key_with(|_| Some("from-env".into())).1,
             ApiKeySource::Environment

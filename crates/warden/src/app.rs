@@ -80,6 +80,21 @@ pub fn provider_registry() -> ProviderRegistry {
 impl App {
     /// Builds the host from `config` (no network I/O; see [`App::warm_up`]).
     pub fn build(config: Config, extra_observer: SharedObserver) -> Result<Self, HostError> {
+        Self::assemble(config, extra_observer, true)
+    }
+
+    /// Checks that `config` builds, exactly as [`App::build`] would, without
+    /// writing anything (`warden check-config`): a missing dev signing key is
+    /// not created.
+    pub fn check(config: Config) -> Result<(), HostError> {
+        Self::assemble(config, warden_core::noop_observer(), false).map(|_| ())
+    }
+
+    fn assemble(
+        config: Config,
+        extra_observer: SharedObserver,
+        persist: bool,
+    ) -> Result<Self, HostError> {
         let provider_names = config.auth.providers.clone();
         let mut upstreams: Vec<String> =
             provider_names.iter().map(|n| format!("idp:{n}")).collect();
@@ -107,7 +122,7 @@ impl App {
                 data_dir: config.server.data_dir.clone(),
             };
             if kind == "dev" {
-                let issuer = build_dev(&config, &ctx, table)?;
+                let issuer = build_dev(&config, &ctx, table, persist)?;
                 verifiers.push(issuer.verifier());
                 dev.get_or_insert(issuer);
             } else {
@@ -329,7 +344,7 @@ impl App {
     /// The admin surface (its own listener): OpenAPI admin API and `/metrics`.
     pub fn admin_routes(&self) -> impl Endpoint<Output = Response> {
         let mut state = AdminState::new(self.guard.clone(), self.tools.clone())
-            .with_config(self.config.redacted())
+            .with_config(self.config.redacted(&provider_registry()))
             .with_metrics(self.metrics.clone())
             .with_admin_config(&self.config.admin);
         if let Some(dev) = self.dev.clone() {
@@ -384,6 +399,7 @@ fn build_dev(
     config: &Config,
     ctx: &ProviderContext,
     table: serde_json::Value,
+    persist: bool,
 ) -> Result<Arc<DevIssuer>, HostError> {
     let allow_remote = table
         .get("allow_non_loopback")
@@ -396,7 +412,11 @@ fn build_dev(
         )));
     }
     let dev_config = DevConfig::from_value(&ctx.name, table)?;
-    Ok(DevIssuer::new(ctx, dev_config)?)
+    if persist {
+        Ok(DevIssuer::new(ctx, dev_config)?)
+    } else {
+        Ok(DevIssuer::dry_run(ctx, dev_config)?)
+    }
 }
 
 fn build_tools(config: &Config, observer: &SharedObserver) -> Result<ToolRegistry, HostError> {

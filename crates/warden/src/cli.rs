@@ -151,10 +151,11 @@ pub async fn run(cli: Cli) -> Result<(), HostError> {
         }
         Command::CheckConfig { config } => {
             let cfg = Config::load(config.as_deref())?;
-            App::build(cfg.clone(), warden_core::noop_observer())?;
+            let shown = cfg.redacted(&crate::app::provider_registry());
+            App::check(cfg)?;
             println!(
                 "{}",
-                serde_json::to_string_pretty(&cfg.redacted()).unwrap_or_default()
+                serde_json::to_string_pretty(&shown).unwrap_or_default()
             );
             Ok(())
         }

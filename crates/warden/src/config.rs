@@ -9,11 +9,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use figment::providers::{Env, Format, Serialized, Toml};
+use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use warden_core::provider::hide_values;
+use warden_core::ProviderRegistry;
 
+use crate::env_layer::EnvLayer;
 use crate::error::HostError;
 
 /// The embedded default configuration (the same as `config/dev.toml`).
@@ -183,66 +186,45 @@ pub enum LogFormat {
     Json,
 }
 
-/// Keys whose values are secrets: redacted whenever config is printed.
-const SECRET_KEYS: [&str; 6] = [
-    "secret",
-    "client_secret",
-    "api_key",
-    "token",
-    "password",
-    "private_key",
-];
-
-/// Whether a config key names a secret.
-pub fn is_secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    SECRET_KEYS
-        .iter()
-        .any(|s| k == *s || k.ends_with(&format!("_{s}")))
+/// Where warden keeps state when `server.data_dir` is not set:
+/// `$XDG_STATE_HOME/warden`, else `~/.local/state/warden`
+/// (`.warden` in the working directory when neither variable is usable).
+pub fn default_data_dir() -> PathBuf {
+    state_dir_from(
+        std::env::var_os("XDG_STATE_HOME").map(PathBuf::from),
+        std::env::var_os("HOME").map(PathBuf::from),
+    )
 }
 
-/// Replaces every secret value in a JSON tree with `"***"`.
-pub fn redact(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map.iter_mut() {
-                if is_secret_key(k) && !v.is_null() {
-                    *v = Value::String("***".into());
-                } else {
-                    redact(v);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact),
-        _ => {}
+fn state_dir_from(xdg_state_home: Option<PathBuf>, home: Option<PathBuf>) -> PathBuf {
+    // The XDG spec ignores relative values.
+    if let Some(dir) = xdg_state_home.filter(|d| d.is_absolute()) {
+        return dir.join("warden");
+    }
+    match home.filter(|h| h.is_absolute()) {
+        Some(home) => home.join(".local/state/warden"),
+        None => PathBuf::from(".warden"),
     }
 }
 
-/// The top-level sections a `WARDEN_` variable may set.
-const SECTIONS: &[&str] = &[
-    "server",
-    "resource",
-    "auth",
-    "providers",
-    "tools",
-    "log",
-    "admin",
-    "limits",
-];
-
-/// Whether an environment variable name (without the `WARDEN_` prefix) addresses a config
-/// section. Other `WARDEN_*` variables (`WARDEN_BIN`, `WARDEN_REQUIRE_PROMETHEUS`, …) belong
-/// to scripts around warden and are ignored; a typo inside a section is still an error.
-fn is_config_env_key(key: &str) -> bool {
-    let section = key.split("__").next().unwrap_or_default();
-    SECTIONS.iter().any(|s| s.eq_ignore_ascii_case(section))
-}
-
-/// The `WARDEN_` environment layer: `__` nests, only config sections are read.
-fn environment() -> Env {
-    Env::prefixed("WARDEN_")
-        .filter(|key| is_config_env_key(key.as_str()))
-        .split("__")
+/// `server.data_dir` as warden uses it: a relative path set in a config file is
+/// relative to that file's directory; one set in the environment (or a TOML
+/// string) to the working directory; not set at all, [`default_data_dir`].
+fn resolve_data_dir(data_dir: &Path, user: &Figment) -> PathBuf {
+    if !user.contains("server.data_dir") {
+        return default_data_dir();
+    }
+    if data_dir.is_absolute() {
+        return data_dir.to_path_buf();
+    }
+    let file = user
+        .find_metadata("server.data_dir")
+        .and_then(|m| m.source.as_ref())
+        .and_then(|source| source.file_path());
+    match file.and_then(Path::parent) {
+        Some(dir) => dir.join(data_dir),
+        None => data_dir.to_path_buf(),
+    }
 }
 
 impl Config {
@@ -259,17 +241,20 @@ impl Config {
                 }
                 Self::from_layers(
                     None,
-                    Figment::from(Toml::file_exact(p)).merge(environment()),
+                    Figment::from(Toml::file_exact(p)).merge(EnvLayer::new()),
                 )
             }
             // The embedded default counts as defaults: the user's layer is the environment.
-            None => Self::from_layers(Some(DEV_DEFAULT), Figment::from(environment())),
+            None => Self::from_layers(Some(DEV_DEFAULT), Figment::from(EnvLayer::new())),
         }
     }
 
     /// Loads from a TOML string (tests, embedding) with the environment layered on top.
     pub fn from_toml(toml: &str) -> Result<Self, HostError> {
-        Self::from_layers(None, Figment::from(Toml::string(toml)).merge(environment()))
+        Self::from_layers(
+            None,
+            Figment::from(Toml::string(toml)).merge(EnvLayer::new()),
+        )
     }
 
     /// `user` (file or string, then environment) over the built-in defaults
@@ -284,6 +269,7 @@ impl Config {
             .extract()
             .map_err(|e| HostError::Config(e.to_string()))?;
         config.normalise();
+        config.server.data_dir = resolve_data_dir(&config.server.data_dir, &user);
         config.validate()?;
         if !user.contains("auth.providers") {
             config.check_implicit_dev()?;
@@ -393,11 +379,35 @@ impl Config {
         format!("{}{}", self.server.public_url, self.server.mcp_path)
     }
 
-    /// The effective config as JSON with every secret replaced by `"***"`.
-    pub fn redacted(&self) -> Value {
-        let mut v = serde_json::to_value(self).unwrap_or(Value::Null);
-        redact(&mut v);
-        v
+    /// The effective config as JSON for display (`check-config`, `GET /admin/v1/config`).
+    ///
+    /// Secrets are hidden by their type: every [`warden_core::Secret`] shows as `"***"`,
+    /// every other value as it is. Provider tables are shown as their factory
+    /// describes them (parsed, defaults filled in, secrets hidden); a table no factory
+    /// can describe shows its keys with every value hidden.
+    pub fn redacted(&self, registry: &ProviderRegistry) -> Value {
+        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let Some(tables) = value.get_mut("providers").and_then(Value::as_object_mut) {
+            for (name, table) in tables.iter_mut() {
+                let mut fields = table.clone();
+                let kind = fields
+                    .as_object_mut()
+                    .and_then(|m| m.remove("kind"))
+                    .and_then(|k| k.as_str().map(str::to_owned));
+                let described = match kind.as_deref() {
+                    Some("dev") => warden_dev::DevConfig::from_value(name, fields.clone())
+                        .map(|c| c.redacted()),
+                    Some(kind) => registry.describe(kind, name, fields.clone()),
+                    None => Ok(hide_values(fields.clone())),
+                };
+                let mut shown = described.unwrap_or_else(|_| hide_values(fields));
+                if let (Some(map), Some(kind)) = (shown.as_object_mut(), kind) {
+                    map.insert("kind".into(), Value::String(kind));
+                }
+                *table = shown;
+            }
+        }
+        value
     }
 
     /// The provider tables in `auth.providers` order: (name, kind, table without `kind`).
@@ -452,14 +462,44 @@ mod tests {
     }
 
     #[test]
-    fn only_section_variables_are_config() {
-        assert!(is_config_env_key("SERVER__BIND"));
-        assert!(is_config_env_key("providers__corp__client_secret"));
-        assert!(is_config_env_key("LOG__FILTER"));
-        assert!(!is_config_env_key("BIN"));
-        assert!(!is_config_env_key("REQUIRE_PROMETHEUS"));
-        assert!(!is_config_env_key("SERVERS__BIND"));
-        assert!(!is_config_env_key(""));
+    fn state_dir_rules() {
+        let abs = |p: &str| Some(PathBuf::from(p));
+        assert_eq!(
+            state_dir_from(abs("/x/state"), abs("/home/u")),
+            PathBuf::from("/x/state/warden")
+        );
+        assert_eq!(
+            state_dir_from(abs("relative"), abs("/home/u")),
+            PathBuf::from("/home/u/.local/state/warden")
+        );
+        assert_eq!(
+            state_dir_from(None, abs("/home/u")),
+            PathBuf::from("/home/u/.local/state/warden")
+        );
+        assert_eq!(state_dir_from(None, None), PathBuf::from(".warden"));
+    }
+
+    #[test]
+    fn data_dir_resolution() {
+        let dir = std::env::temp_dir().join(format!("warden-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("warden.toml");
+        std::fs::write(&file, "[server]\ndata_dir = \"state\"\n").unwrap();
+        let c = Config::load(Some(&file)).unwrap();
+        assert_eq!(c.server.data_dir, dir.join("state"), "relative to the file");
+        std::fs::write(&file, "[server]\ndata_dir = \"/abs/state\"\n").unwrap();
+        let c = Config::load(Some(&file)).unwrap();
+        assert_eq!(c.server.data_dir, PathBuf::from("/abs/state"));
+        std::fs::write(&file, "[server]\nstateless = true\n").unwrap();
+        let c = Config::load(Some(&file)).unwrap();
+        assert_eq!(c.server.data_dir, default_data_dir(), "not set");
+        let c = Config::from_toml("[server]\ndata_dir = \"rel\"\n").unwrap();
+        assert_eq!(
+            c.server.data_dir,
+            PathBuf::from("rel"),
+            "a TOML string: as written"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -478,14 +518,5 @@ mod tests {
         .unwrap();
         // Only the dev table: the implicit default is what the user meant.
         Config::from_toml("[providers.dev]\nkind = \"dev\"\n").unwrap();
-    }
-
-    #[test]
-    fn redaction() {
-        let mut v = serde_json::json!({"a": {"client_secret": "s3cr3t", "api_key": "k", "token_ttl": "1h", "kind": "x"}, "list": [{"secret": "y"}]});
-        redact(&mut v);
-        let s = v.to_string();
-        assert!(!s.contains("s3cr3t") && !s.contains("\"k\"") && !s.contains("\"y\""));
-        assert!(s.contains("token_ttl"));
     }
 }

@@ -9,6 +9,7 @@ pub mod app;
 pub mod as_mirror;
 pub mod cli;
 pub mod config;
+mod env_layer;
 pub mod error;
 pub mod limits;
 pub mod logging;

@@ -3,9 +3,17 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+/// A per-test-process state directory, so no test writes to the real
+/// `~/.local/state/warden` (tests that check the state directory set their own).
+fn test_state_home() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
 fn warden() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_warden"));
     c.env_remove("RUST_LOG");
+    c.env("XDG_STATE_HOME", test_state_home());
     // Parallel tests must not fight over the default admin port.
     c.env("WARDEN_ADMIN__BIND", "127.0.0.1:0");
     for (k, _) in std::env::vars() {
@@ -48,6 +56,10 @@ async fn serve_without_config_and_token_from_another_process() {
     // The embedded default binds 127.0.0.1:10000; the environment moves it to a
     // free port (the layering contract) so tests can run anywhere.
     let dir = tempfile::tempdir().unwrap();
+    // `warden token` runs from another directory: without a config file both
+    // processes keep state in $XDG_STATE_HOME/warden, so they share the key.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let _server = Child(
@@ -56,6 +68,7 @@ async fn serve_without_config_and_token_from_another_process() {
             .args(["serve"])
             .env("WARDEN_SERVER__BIND", format!("127.0.0.1:{port}"))
             .env("WARDEN_SERVER__PUBLIC_URL", &url)
+            .env("XDG_STATE_HOME", state.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -64,7 +77,8 @@ async fn serve_without_config_and_token_from_another_process() {
     wait_until_up(&format!("{url}/healthz")).await;
 
     let out = warden()
-        .current_dir(dir.path())
+        .current_dir(elsewhere.path())
+        .env("XDG_STATE_HOME", state.path())
         .args(["token", "--scope", "news:read", "--sub", "carol"])
         .env("WARDEN_SERVER__PUBLIC_URL", &url)
         .output()
@@ -77,7 +91,8 @@ async fn serve_without_config_and_token_from_another_process() {
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert_eq!(token.split('.').count(), 3);
 
-    let key = dir.path().join(".warden").join("dev-es256.pem");
+    let key = state.path().join("warden").join("dev-es256.pem");
+    assert!(!dir.path().join(".warden").exists() && !elsewhere.path().join(".warden").exists());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -145,6 +160,151 @@ api_key = "AV-SECRET-KEY"
     assert!(!stdout.contains("super-secret-value"), "{stdout}");
     assert!(!stdout.contains("AV-SECRET-KEY"), "{stdout}");
     assert!(stdout.contains("***"));
+}
+
+/// Secrets set in the environment are strings whatever they look like (all
+/// digits, leading zeros, decimals), never appear in any output, and booleans
+/// still show as booleans.
+#[test]
+fn secrets_from_the_environment_are_strings_and_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.toml");
+    std::fs::write(
+        &path,
+        r#"
+[auth]
+providers = ["corp"]
+[providers.corp]
+kind = "introspection"
+introspection_url = "http://127.0.0.1:9/introspect"
+client_id = "warden"
+"#,
+    )
+    .unwrap();
+    let secrets = [
+        ("WARDEN_ADMIN__TOKEN", "98765432109876"),
+        ("WARDEN_TOOLS__NEWS_SENTIMENT__API_KEY", "0123456789"),
+        ("WARDEN_PROVIDERS__CORP__CLIENT_SECRET", "31415.92653"),
+    ];
+    let run = |extra: &[(&str, &str)]| {
+        let mut cmd = warden();
+        cmd.current_dir(dir.path())
+            .args(["check-config", "--config"])
+            .arg(&path)
+            .env("WARDEN_ADMIN__METRICS_REQUIRE_TOKEN", "true");
+        for (k, v) in secrets.iter().chain(extra) {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for (_, secret) in secrets {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{stdout}{stderr}"
+        );
+    }
+    let shown: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(shown["admin"]["token"], "***");
+    assert_eq!(shown["admin"]["metrics_require_token"], true);
+    assert_eq!(shown["tools"]["news_sentiment"]["api_key"], "***");
+    assert_eq!(shown["providers"]["corp"]["client_secret"], "***");
+    assert_eq!(shown["providers"]["corp"]["client_id"], "warden");
+    assert_eq!(shown["providers"]["corp"]["kind"], "introspection");
+
+    // A configuration error elsewhere repeats none of the secrets either.
+    let out = run(&[("WARDEN_SERVER__MAX_BODY_BYTES", "lots")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("max_body_bytes") || stderr.contains("MAX_BODY_BYTES"),
+        "{stderr}"
+    );
+    for (_, secret) in secrets {
+        assert!(!stderr.contains(secret), "{stderr}");
+    }
+    // A secret of the wrong shape is named, not shown.
+    let out = run(&[("WARDEN_ADMIN__TOKEN", "[98765432109876]")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("TOKEN") && stderr.contains("secret string"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("98765432109876"), "{stderr}");
+}
+
+/// `warden check-config` writes nothing: no dev key, no state directory.
+#[test]
+fn check_config_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let out = warden()
+        .current_dir(dir.path())
+        .env("XDG_STATE_HOME", &state)
+        .arg("check-config")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "check-config wrote {left:?}");
+}
+
+/// An all-digit admin token set in the environment works as the admin bearer token.
+#[tokio::test]
+async fn all_digit_admin_token_opens_the_admin_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, admin) = (free_port(), free_port());
+    let token = "0098765432109876";
+    let _server = Child(
+        warden()
+            .current_dir(dir.path())
+            .arg("serve")
+            .env("WARDEN_SERVER__BIND", format!("127.0.0.1:{port}"))
+            .env(
+                "WARDEN_SERVER__PUBLIC_URL",
+                format!("http://127.0.0.1:{port}"),
+            )
+            .env("WARDEN_ADMIN__BIND", format!("127.0.0.1:{admin}"))
+            .env("WARDEN_ADMIN__TOKEN", token)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{admin}");
+    wait_until_up(&format!("{base}/admin/v1/health")).await;
+    let client = reqwest::Client::new();
+    let resp = client
+        .get(format!("{base}/admin/v1/config"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = resp.text().await.unwrap();
+    assert!(
+        !body.contains(token) && !body.contains("98765432109876"),
+        "{body}"
+    );
+    let shown: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(shown["admin"]["token"], "***");
+    assert_eq!(shown["admin"]["metrics_require_token"], false);
+    // The number it would have been read as is not the token.
+    let resp = client
+        .get(format!("{base}/admin/v1/config"))
+        .bearer_auth("98765432109876")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
 }
 
 #[test]

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-use warden_core::BuildError;
+use serde_json::Value;
+use warden_core::{BuildError, Secret};
 use warden_jwt::OneOrMany;
 
 /// One client allowed to use the dev token endpoint.
@@ -15,8 +15,8 @@ use warden_jwt::OneOrMany;
 pub struct DevClient {
     /// `client_id`.
     pub client_id: String,
-    /// `client_secret` (redacted in `Debug` and [`DevConfig::redacted`]).
-    pub client_secret: String,
+    /// `client_secret` (a [`Secret`]: never shown).
+    pub client_secret: Secret,
     /// Scopes the client may request; empty → every scope in `scopes_supported`.
     #[serde(default)]
     pub scopes: Vec<String>,
@@ -26,7 +26,7 @@ impl std::fmt::Debug for DevClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DevClient")
             .field("client_id", &self.client_id)
-            .field("client_secret", &"[redacted]")
+            .field("client_secret", &self.client_secret)
             .field("scopes", &self.scopes)
             .finish()
     }
@@ -150,21 +150,17 @@ impl DevConfig {
         })
     }
 
-    /// The config as JSON for display, with every client secret replaced by `"[redacted]"`.
+    /// The config as JSON for display: every client secret shows as `"***"`
+    /// (it is a [`Secret`]).
     pub fn redacted(&self) -> Value {
-        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
-        if let Some(clients) = value.get_mut("clients").and_then(Value::as_array_mut) {
-            for client in clients {
-                client["client_secret"] = json!("[redacted]");
-            }
-        }
-        value
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn defaults() {

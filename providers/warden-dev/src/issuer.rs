@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use warden_core::{now_unix, BuildError, ProviderContext, Verifier};
 use warden_jwt::{JwtSettings, JwtVerifier, KeySourceConfig, StaticKeys};
 
-use crate::key::{load_or_create, DevKey};
+use crate::key::DevKey;
 use crate::{DevClient, DevConfig, DevError};
 
 /// What [`DevIssuer::mint`] puts in a token.
@@ -87,6 +87,21 @@ impl DevIssuer {
     /// audience `ctx.resource`. A client without scopes may request every
     /// scope in `scopes_supported`.
     pub fn new(ctx: &ProviderContext, cfg: DevConfig) -> Result<Arc<Self>, BuildError> {
+        Self::build(ctx, cfg, true)
+    }
+
+    /// Checks `cfg` exactly as [`DevIssuer::new`] does, writing nothing: a missing
+    /// key file is not created (a throw-away key stands in), an existing one is
+    /// read and must be valid. For `warden check-config`.
+    pub fn dry_run(ctx: &ProviderContext, cfg: DevConfig) -> Result<Arc<Self>, BuildError> {
+        Self::build(ctx, cfg, false)
+    }
+
+    fn build(
+        ctx: &ProviderContext,
+        cfg: DevConfig,
+        persist: bool,
+    ) -> Result<Arc<Self>, BuildError> {
         let bad = |key: &str, msg: String| BuildError::invalid(&ctx.name, format!("{key}: {msg}"));
         let issuer = cfg
             .issuer
@@ -143,7 +158,7 @@ impl DevIssuer {
             .key_path
             .clone()
             .unwrap_or_else(|| ctx.data_dir.join("dev-es256.pem"));
-        let key = load_or_create(&key_path).map_err(|m| bad("key_path", m))?;
+        let key = crate::key::load(&key_path, persist).map_err(|m| bad("key_path", m))?;
         let keys = StaticKeys::from_jwks(&json!({"keys": [key.jwk.clone()]}))
             .map_err(|e| bad("key_path", e.to_string()))?;
         let verifier = JwtVerifier::new(

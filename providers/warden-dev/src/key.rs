@@ -33,14 +33,16 @@ impl std::fmt::Debug for DevKey {
     }
 }
 
-/// Loads the key at `path`, or creates it there when the file does not exist.
-pub(crate) fn load_or_create(path: &Path) -> Result<DevKey, String> {
+/// Loads the key at `path`; when the file does not exist, creates it there
+/// (`persist`) or only in memory (a dry run that must write nothing).
+pub(crate) fn load(path: &Path, persist: bool) -> Result<DevKey, String> {
     let pem = match fs::read_to_string(path) {
         Ok(pem) => {
             warn_if_readable_by_others(path);
             pem
         }
-        Err(e) if e.kind() == ErrorKind::NotFound => create(path)?,
+        Err(e) if e.kind() == ErrorKind::NotFound && persist => create(path)?,
+        Err(e) if e.kind() == ErrorKind::NotFound => generate()?,
         Err(e) => return Err(format!("{}: {e}", path.display())),
     };
     from_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))
@@ -101,6 +103,14 @@ fn der_to_pem(der: &[u8]) -> String {
     pem
 }
 
+/// A new key as PKCS#8 PEM, in memory only.
+fn generate() -> Result<String, String> {
+    let pkcs8 =
+        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+            .map_err(|e| format!("key generation failed: {e}"))?;
+    Ok(der_to_pem(pkcs8.as_ref()))
+}
+
 /// Generates a key and publishes it at `path` without ever overwriting a
 /// file another process created first (then that file wins).
 fn create(path: &Path) -> Result<String, String> {
@@ -108,10 +118,7 @@ fn create(path: &Path) -> Result<String, String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         create_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    let pkcs8 =
-        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
-            .map_err(|e| format!("key generation failed: {e}"))?;
-    let pem = der_to_pem(pkcs8.as_ref());
+    let pem = generate()?;
     let tmp = temp_path(path);
     let written = write_private(&tmp, pem.as_bytes());
     if let Err(e) = written {
@@ -194,8 +201,8 @@ mod tests {
     #[test]
     fn generates_persists_and_reloads() {
         let path = scratch("k.pem");
-        let first = load_or_create(&path).unwrap();
-        let second = load_or_create(&path).unwrap();
+        let first = load(&path, true).unwrap();
+        let second = load(&path, true).unwrap();
         assert_eq!(first.kid, second.kid);
         assert_eq!(first.jwk, second.jwk);
         assert_eq!(first.kid.len(), 43);

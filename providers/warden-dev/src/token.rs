@@ -124,7 +124,11 @@ impl DevIssuer {
         let mut found = None;
         for client in &self.clients {
             let id_ok = client.client_id.as_bytes().ct_eq(id.as_bytes());
-            let secret_ok = client.client_secret.as_bytes().ct_eq(secret.as_bytes());
+            let secret_ok = client
+                .client_secret
+                .expose()
+                .as_bytes()
+                .ct_eq(secret.as_bytes());
             if bool::from(id_ok & secret_ok) {
                 found = Some(client);
             }

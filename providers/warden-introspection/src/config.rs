@@ -4,35 +4,14 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 use warden_core::BuildError;
 
-/// A client secret: never printed, never serialized.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub use warden_core::Secret;
 
 /// How warden authenticates to the introspection endpoint (RFC 6749 §2.3.1).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthMethod {
     /// `client_secret_basic`: `Authorization: Basic base64(urlenc(id):urlenc(secret))`.
@@ -55,7 +34,7 @@ pub enum AuthMethod {
 /// audience = ["https://mcp.example/mcp"]       # default: the canonical MCP URL and {public_url}/sse
 /// cache_ttl = "60s"                            # "0s" disables the cache
 /// ```
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntrospectionConfig {
     /// The RFC 7662 endpoint. When absent it is discovered from `issuer`.

@@ -25,4 +25,13 @@ impl ProviderFactory for IntrospectionFactory {
         let config = IntrospectionConfig::from_value(&ctx.name, config)?;
         Ok(Arc::new(IntrospectionVerifier::new(&config, ctx)?))
     }
+
+    fn describe(
+        &self,
+        provider: &str,
+        config: serde_json::Value,
+    ) -> Result<serde_json::Value, BuildError> {
+        let parsed = IntrospectionConfig::from_value(provider, config)?;
+        serde_json::to_value(&parsed).map_err(|e| BuildError::invalid(provider, e.to_string()))
+    }
 }

@@ -23,4 +23,13 @@ impl ProviderFactory for JwtProviderFactory {
         let settings = JwtConfig::from_value(&ctx.name, config)?.into_settings(&ctx.name)?;
         Ok(JwtVerifier::new(ctx, settings)?)
     }
+
+    fn describe(
+        &self,
+        provider: &str,
+        config: serde_json::Value,
+    ) -> Result<serde_json::Value, BuildError> {
+        let parsed = JwtConfig::from_value(provider, config)?;
+        serde_json::to_value(&parsed).map_err(|e| BuildError::invalid(provider, e.to_string()))
+    }
 }

@@ -3,10 +3,11 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use warden_core::Secret;
 use warden_core::{BuildError, ProviderContext};
-use warden_introspection::{AuthMethod, Secret};
+use warden_introspection::AuthMethod;
 use warden_jwt::{JwtConfig, JwtSettings, OneOrMany};
 
 use crate::KIND;
@@ -48,7 +49,7 @@ fn default_cache_size() -> u64 {
 /// verified_cache_ttl = "5m"
 /// verified_cache_size = 10000
 /// ```
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogtoConfig {
     /// The Logto issuer, e.g. `https://tenant.logto.app/oidc` (exact `iss`).

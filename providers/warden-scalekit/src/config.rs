@@ -4,10 +4,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use warden_core::Secret;
 use warden_core::{BuildError, ProviderContext};
-use warden_introspection::Secret;
 use warden_jwt::{JwtConfig, JwtSettings, OneOrMany};
 
 use crate::env::{
@@ -41,7 +41,7 @@ pub const DEFAULT_ALGORITHMS: [&str; 1] = ["RS256"];
 /// verified_cache_ttl = "5m"                        # "0s" disables
 /// verified_cache_size = 10000
 /// ```
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScalekitConfig {
     /// The Scalekit environment URL, e.g. `https://acme.scalekit.dev`.

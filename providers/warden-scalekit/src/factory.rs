@@ -64,4 +64,13 @@ impl ProviderFactory for ScalekitFactory {
     ) -> Result<Arc<dyn Verifier>, BuildError> {
         Ok(self.build_verifier(ctx, config)?)
     }
+
+    fn describe(
+        &self,
+        provider: &str,
+        config: serde_json::Value,
+    ) -> Result<serde_json::Value, BuildError> {
+        let parsed = ScalekitConfig::from_value(provider, config)?;
+        serde_json::to_value(&parsed).map_err(|e| BuildError::invalid(provider, e.to_string()))
+    }
 }

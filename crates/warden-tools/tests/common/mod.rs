@@ -41,7 +41,7 @@ pub struct Harness {
 /// Tight test settings: short backoff and timeout, caching on.
 pub fn test_config(base_url: String) -> NewsSentimentConfig {
     NewsSentimentConfig {
-        api_key: Some(KEY.to_owned()),
+        api_key: Some(KEY.into()),
         base_url,
         timeout: Duration::from_secs(5),
         retry_backoff: Duration::from_millis(5),
