@@ -54,6 +54,51 @@ pub struct Explanation {
     pub result: Result<AuthInfo, AuthError>,
 }
 
+/// A verified caller whose request's auth decision is still open (see
+/// [`BearerGuard::verify_request`]). The decision is recorded exactly once: by
+/// [`Authenticated::authorize`] (accepted or `insufficient_scope`), or as
+/// accepted when this is dropped without it (the request ended for another
+/// reason — a rate limit, a too-large body — after its token was accepted).
+pub struct Authenticated<'g> {
+    guard: &'g BearerGuard,
+    info: Option<AuthInfo>,
+}
+
+impl Authenticated<'_> {
+    /// The verified caller.
+    pub fn info(&self) -> &AuthInfo {
+        self.info.as_ref().expect("present until consumed")
+    }
+
+    /// Finishes the decision: the resource's scopes plus `extra` (a tool's).
+    pub fn authorize(mut self, extra: &[String]) -> Result<AuthInfo, AuthError> {
+        let info = self.info.take().expect("present until consumed");
+        let result = self.guard.authorize(&info, extra);
+        let outcome = match &result {
+            Ok(()) => "accepted",
+            Err(e) => e.outcome(),
+        };
+        self.guard.decision(&info.provider, outcome);
+        result.map(|()| info)
+    }
+}
+
+impl Drop for Authenticated<'_> {
+    fn drop(&mut self) {
+        if let Some(info) = &self.info {
+            self.guard.decision(&info.provider, "accepted");
+        }
+    }
+}
+
+impl std::fmt::Debug for Authenticated<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticated")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
 impl BearerGuard {
     /// A guard over `providers` enforcing `policy.required_scopes`.
     pub fn new(
@@ -80,31 +125,63 @@ impl BearerGuard {
         &self.policy
     }
 
-    /// Extracts and verifies the bearer token, then checks the resource's required scopes.
+    /// One decision for a request: extracts and verifies the bearer token, then
+    /// checks the resource's required scopes plus `extra` (a route's or a tool's).
+    /// Records exactly one [`Event::AuthDecision`].
+    pub async fn check(
+        &self,
+        headers: &HeaderMap,
+        query: Option<&str>,
+        extra: &[String],
+    ) -> Result<AuthInfo, AuthError> {
+        self.verify_request(headers, query).await?.authorize(extra)
+    }
+
+    /// [`BearerGuard::check`] with no extra scopes.
     pub async fn authenticate(
         &self,
         headers: &HeaderMap,
         query: Option<&str>,
     ) -> Result<AuthInfo, AuthError> {
-        let token = match bearer::bearer_token(headers, query) {
-            Ok(t) => t,
-            Err(e) => {
-                self.decision("none", e.outcome());
-                return Err(e);
-            }
-        };
-        self.authenticate_token(token).await
+        self.check(headers, query, &[]).await
     }
 
-    /// Verifies a bare token, then checks the resource's required scopes.
+    /// [`BearerGuard::check`] for a bare token, with no extra scopes.
     pub async fn authenticate_token(&self, token: &str) -> Result<AuthInfo, AuthError> {
+        self.verify_token(token).await?.authorize(&[])
+    }
+
+    /// The first half of a decision, for callers that learn the scopes a request
+    /// needs only after authenticating it (an MCP `tools/call` names its tool in
+    /// the body): extracts and verifies the token and checks the resource's
+    /// required scopes. A rejection is recorded here; an acceptance is recorded
+    /// once, by [`Authenticated::authorize`] or when the [`Authenticated`] is dropped.
+    pub async fn verify_request(
+        &self,
+        headers: &HeaderMap,
+        query: Option<&str>,
+    ) -> Result<Authenticated<'_>, AuthError> {
+        match bearer::bearer_token(headers, query) {
+            Ok(token) => self.verify_token(token).await,
+            Err(e) => {
+                self.decision("none", e.outcome());
+                Err(e)
+            }
+        }
+    }
+
+    /// [`BearerGuard::verify_request`] for a bare token.
+    pub async fn verify_token(&self, token: &str) -> Result<Authenticated<'_>, AuthError> {
         let started = Instant::now();
         let (result, cache_hit) =
             crate::cache_hit::observe_cache_hit(self.providers.verify(token)).await;
         let (provider, result) = match result {
             Ok(info) => {
                 let provider = info.provider.clone();
-                let scoped = self.policy.authorize(&info).map(|_| info);
+                let scoped = self
+                    .policy
+                    .check_scopes(&info.scopes, &self.policy.required_scopes)
+                    .map(|_| info);
                 (provider, scoped)
             }
             Err((provider, e)) => (provider, Err(e)),
@@ -114,18 +191,22 @@ impl BearerGuard {
             cache_hit,
             elapsed: started.elapsed(),
         });
-        self.decision(
-            &provider,
-            result
-                .as_ref()
-                .map(|_| "accepted")
-                .unwrap_or_else(|e| e.outcome()),
-        );
-        result
+        match result {
+            Ok(info) => Ok(Authenticated {
+                guard: self,
+                info: Some(info),
+            }),
+            Err(e) => {
+                self.decision(&provider, e.outcome());
+                Err(e)
+            }
+        }
     }
 
     /// Checks that `info` carries the resource's scopes plus `extra` (a tool's scopes).
     /// The error's `required` lists everything the request needs, for step-up.
+    /// Records nothing: the request's decision is recorded by [`BearerGuard::check`]
+    /// or [`Authenticated::authorize`].
     pub fn authorize(&self, info: &AuthInfo, extra: &[String]) -> Result<(), AuthError> {
         let mut required = self.policy.required_scopes.clone();
         for s in extra {
@@ -133,11 +214,7 @@ impl BearerGuard {
                 required.push(s.clone());
             }
         }
-        let result = self.policy.check_scopes(&info.scopes, &required);
-        if let Err(e) = &result {
-            self.decision(&info.provider, e.outcome());
-        }
-        result
+        self.policy.check_scopes(&info.scopes, &required)
     }
 
     /// Whether `info` may call something needing `extra` scopes (no events emitted).

@@ -47,7 +47,7 @@ pub use auth_info::AuthInfo;
 pub use cache_hit::{note_cache_hit, observe_cache_hit};
 pub use challenge::{Challenge, ChallengeBody, ChallengeContext};
 pub use error::AuthError;
-pub use guard::{BearerGuard, Explanation};
+pub use guard::{Authenticated, BearerGuard, Explanation};
 pub use metadata::{metadata_url, ProtectedResourceMetadata};
 pub use observer::{noop_observer, Event, NoopObserver, Observer, SharedObserver};
 pub use policy::{canonical_resource, now_unix, BearerPolicy};

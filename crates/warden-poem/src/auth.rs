@@ -58,13 +58,13 @@ impl<E: Endpoint> Endpoint for BearerAuthEndpoint<E> {
             return self.inner.call(req).await.map(IntoResponse::into_response);
         }
         let guard = &self.auth.guard;
-        let info = match guard.authenticate(req.headers(), req.uri().query()).await {
+        let info = match guard
+            .check(req.headers(), req.uri().query(), &self.auth.required_scopes)
+            .await
+        {
             Ok(info) => info,
             Err(e) => return Ok(challenge_response(&guard.challenge(&e))),
         };
-        if let Err(e) = guard.authorize(&info, &self.auth.required_scopes) {
-            return Ok(challenge_response(&guard.challenge(&e)));
-        }
         req.extensions_mut().insert(info);
         self.inner.call(req).await.map(IntoResponse::into_response)
     }

@@ -18,7 +18,7 @@ use rmcp::model::{ClientJsonRpcMessage, GetExtensions, ServerJsonRpcMessage};
 use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
 use warden_core::mcp_peek::{peek_call, McpCall};
-use warden_core::{AuthError, AuthInfo, BearerGuard, ChallengeContext, ToolRegistry};
+use warden_core::{AuthError, Authenticated, BearerGuard, ChallengeContext, ToolRegistry};
 use warden_mcp::WardenMcp;
 
 use crate::response::{challenge_response, json_error};
@@ -105,16 +105,26 @@ impl LegacySse {
         MessagesEndpoint(self.clone())
     }
 
-    async fn authenticate(&self, req: &Request) -> std::result::Result<AuthInfo, Response> {
-        let info = self
+    /// Verifies the request and applies the rate limit; the auth decision is
+    /// finished by the caller ([`Authenticated::authorize`]) once it knows the
+    /// scopes the request needs.
+    async fn authenticate(
+        &self,
+        req: &Request,
+    ) -> std::result::Result<Authenticated<'_>, Response> {
+        let pending = self
             .guard
-            .authenticate(req.headers(), req.uri().query())
+            .verify_request(req.headers(), req.uri().query())
             .await
             .map_err(|e| self.reject(&e))?;
-        if let Some(resp) = self.rate_limit.as_ref().and_then(|rl| rl.reject(&info)) {
+        if let Some(resp) = self
+            .rate_limit
+            .as_ref()
+            .and_then(|rl| rl.reject(pending.info()))
+        {
             return Err(resp);
         }
-        Ok(info)
+        Ok(pending)
     }
 }
 
@@ -147,8 +157,9 @@ impl Endpoint for SseEndpoint {
                 "use GET to open the event stream",
             ));
         }
-        let info = match state.authenticate(&req).await {
-            Ok(i) => i,
+        let info = match state.authenticate(&req).await.map(|p| p.authorize(&[])) {
+            Ok(Ok(info)) => info,
+            Ok(Err(e)) => return Ok(state.reject(&e)),
             Err(resp) => return Ok(resp),
         };
         let id = uuid::Uuid::new_v4().simple().to_string();
@@ -221,8 +232,8 @@ impl Endpoint for MessagesEndpoint {
                 "POST JSON-RPC messages here",
             ));
         }
-        let info = match state.authenticate(&req).await {
-            Ok(i) => i,
+        let pending = match state.authenticate(&req).await {
+            Ok(p) => p,
             Err(resp) => return Ok(resp),
         };
         let Some(id) = session_id(&req) else {
@@ -239,7 +250,7 @@ impl Endpoint for MessagesEndpoint {
                 "unknown or ended session; open a new one with GET /sse",
             ));
         };
-        if *session.owner != *info.principal_key() {
+        if *session.owner != *pending.info().principal_key() {
             return Ok(json_error(
                 StatusCode::FORBIDDEN,
                 "forbidden",
@@ -263,13 +274,16 @@ impl Endpoint for MessagesEndpoint {
                 ))
             }
         };
+        let mut tool_scopes: &[String] = &[];
         if let McpCall::ToolCall(name) = peek_call(&body) {
             if let Some(tool) = state.tools.get(&name) {
-                if let Err(e) = state.guard.authorize(&info, &tool.required_scopes) {
-                    return Ok(state.reject(&e));
-                }
+                tool_scopes = &tool.required_scopes;
             }
         }
+        let info = match pending.authorize(tool_scopes) {
+            Ok(info) => info,
+            Err(e) => return Ok(state.reject(&e)),
+        };
         let mut message: ClientJsonRpcMessage = match serde_json::from_slice(&body) {
             Ok(m) => m,
             Err(_) => {

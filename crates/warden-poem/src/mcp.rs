@@ -158,16 +158,18 @@ impl Endpoint for McpEndpoint {
 
     async fn call(&self, mut req: Request) -> Result<Self::Output> {
         let guard = &self.guard;
-        let info = match guard.authenticate(req.headers(), req.uri().query()).await {
-            Ok(info) => info,
+        // One auth decision per request: recorded when the tool's scopes are
+        // known below (or as accepted if the request ends earlier).
+        let pending = match guard.verify_request(req.headers(), req.uri().query()).await {
+            Ok(pending) => pending,
             Err(e) => return Ok(challenge_response(&guard.challenge(&e))),
         };
         if let Some(rl) = &self.rate_limit {
-            if let Some(resp) = rl.reject(&info) {
+            if let Some(resp) = rl.reject(pending.info()) {
                 return Ok(resp);
             }
         }
-        let principal: Arc<str> = Arc::from(info.principal_key());
+        let principal: Arc<str> = Arc::from(pending.info().principal_key());
         let session = req
             .headers()
             .get(SESSION_HEADER)
@@ -176,7 +178,7 @@ impl Endpoint for McpEndpoint {
         if let Some(sid) = &session {
             match self.sessions.owners.get(sid) {
                 Some(owner) if owner != principal => {
-                    tracing::warn!(provider = %info.provider, "session used with another principal's token");
+                    tracing::warn!(provider = %pending.info().provider, "session used with another principal's token");
                     return Ok(json_error(
                         StatusCode::FORBIDDEN,
                         "forbidden",
@@ -193,6 +195,7 @@ impl Endpoint for McpEndpoint {
                 _ => {}
             }
         }
+        let mut tool_scopes: &[String] = &[];
         if req.method() == Method::POST {
             let body = match req.take_body().into_bytes_limit(self.max_body).await {
                 Ok(b) => b,
@@ -213,14 +216,16 @@ impl Endpoint for McpEndpoint {
             };
             if let McpCall::ToolCall(name) = peek_call(&body) {
                 if let Some(tool) = self.tools.get(&name) {
-                    if let Err(e) = guard.authorize(&info, &tool.required_scopes) {
-                        return Ok(challenge_response(&guard.challenge(&e)));
-                    }
+                    tool_scopes = &tool.required_scopes;
                 }
             }
             req.set_body(body);
             lenient_accept(&mut req);
         }
+        let info = match pending.authorize(tool_scopes) {
+            Ok(info) => info,
+            Err(e) => return Ok(challenge_response(&guard.challenge(&e))),
+        };
         let is_delete = req.method() == Method::DELETE;
         let in_flight = match req.method() {
             &Method::POST => self.in_flight.as_ref().map(|f| f.enter()),

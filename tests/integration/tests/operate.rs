@@ -523,6 +523,70 @@ async fn verify_duration_is_labelled_by_cache_hit() {
     assert_eq!(count("opaque", "hit"), 3, "{scrape}");
 }
 
+/// Exactly one auth decision per request: a `tools/call` refused for its tool's
+/// scope counts once (`insufficient_scope`), not also as `accepted`; an allowed
+/// call counts once as `accepted`; a missing token once as `missing_token`.
+#[tokio::test]
+async fn one_auth_decision_per_request() {
+    let idp = idp_with_secret().await;
+    let av = FakeAlphaVantage::start().await;
+    let host = start(&idp, &av).await;
+    let decisions = |scrape: &str| {
+        let n = |outcome: &str| {
+            sample_sum(
+                scrape,
+                "warden_auth_decisions_total",
+                &[&format!("outcome=\"{outcome}\"")],
+            ) as u64
+        };
+        (
+            n("accepted"),
+            n("insufficient_scope"),
+            n("missing_token"),
+            sample_sum(scrape, "warden_auth_decisions_total", &[]) as u64,
+        )
+    };
+    let mut weak = McpClient::new(host.mcp_url(), Some(host.dev_token("alice", "profile")));
+    assert_eq!(weak.initialize().await.status, 200);
+    let before = decisions(&scrape(&host).await);
+    let refused = weak
+        .call_tool("news_sentiment", json!({"ticker": "AAPL"}))
+        .await;
+    assert_eq!(refused.status, 403);
+    let after_refusal = decisions(&scrape(&host).await);
+    assert_eq!(
+        (
+            after_refusal.0 - before.0,
+            after_refusal.1 - before.1,
+            after_refusal.3 - before.3
+        ),
+        (0, 1, 1),
+        "a tool-scope refusal is one decision: insufficient_scope"
+    );
+    let allowed = weak.call_tool("whoami", json!({})).await;
+    assert_eq!(allowed.status, 200);
+    let after_call = decisions(&scrape(&host).await);
+    assert_eq!(
+        (
+            after_call.0 - after_refusal.0,
+            after_call.3 - after_refusal.3
+        ),
+        (1, 1),
+        "an allowed call is one decision: accepted"
+    );
+    let anonymous = McpClient::new(host.mcp_url(), None).list_tools().await;
+    assert_eq!(anonymous.status, 401);
+    let after_anonymous = decisions(&scrape(&host).await);
+    assert_eq!(
+        (
+            after_anonymous.2 - after_call.2,
+            after_anonymous.3 - after_call.3
+        ),
+        (1, 1),
+        "no token is one decision: missing_token"
+    );
+}
+
 /// `DELETE /admin/v1/providers/{name}/cache` through the host empties the real
 /// introspection cache: the next request with the same token asks the IdP again.
 #[tokio::test]
