@@ -1,139 +1,100 @@
-//! The one place this crate talks HTTP: a reqwest client with timeouts.
+//! Introspection and discovery requests through the shared outbound policy
+//! ([`warden_upstream`]): timeouts, a body cap, no redirects (a redirected
+//! POST would resend the token), `Retry-After` as seconds or HTTP-date. This
+//! module only maps [`UpstreamError`] to [`IntrospectionError`].
+//!
+//! Events: the [`Introspector`](crate::Introspector) reports one
+//! `Event::Upstream` per introspection (after judging the answer) and one
+//! per discovery, so this client's own events go nowhere.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use url::Url;
+use warden_core::noop_observer;
+use warden_upstream::{Request, Upstream, UpstreamError, UpstreamPolicy};
 
 use crate::error::IntrospectionError;
 
+pub(crate) use warden_upstream::Reply;
+
 /// Answers larger than this are refused (an introspection answer is a few hundred bytes).
 const MAX_BODY: usize = 1024 * 1024;
-/// The longest `Retry-After` passed on to clients.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
-
-/// A status, the `Retry-After` hint and the body (read only for 200).
-#[derive(Debug)]
-pub(crate) struct Reply {
-    pub(crate) status: u16,
-    pub(crate) retry_after: Option<Duration>,
-    pub(crate) body: Vec<u8>,
-}
 
 /// The HTTP client of one provider.
 #[derive(Debug, Clone)]
 pub(crate) struct Http {
-    client: reqwest::Client,
-    timeout: Duration,
+    upstream: Upstream,
 }
 
 impl Http {
     /// A client whose every request (connect, send, read) ends within `timeout`.
     /// Redirects are not followed: a redirected POST would resend the token.
     pub(crate) fn new(timeout: Duration) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("warden/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(Http { client, timeout })
+        let policy = UpstreamPolicy::new(timeout).with_max_body_bytes(MAX_BODY);
+        let upstream = Upstream::new("idp:introspection", policy, noop_observer())
+            .map_err(|e| e.to_string())?;
+        Ok(Http { upstream })
     }
 
-    /// `POST` an `application/x-www-form-urlencoded` body.
+    /// `POST` an `application/x-www-form-urlencoded` body (the body is read for 2xx answers).
     pub(crate) async fn post_form(
         &self,
         url: &Url,
         authorization: Option<String>,
         body: String,
     ) -> Result<Reply, IntrospectionError> {
-        let mut request = self
-            .client
-            .post(url.clone())
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(reqwest::header::ACCEPT, "application/json")
-            .body(body);
+        let mut request = Request::post_form(url.as_str(), body);
         if let Some(value) = authorization {
-            let mut value =
-                HeaderValue::try_from(value).map_err(|_| IntrospectionError::Transport {
-                    what: "introspection",
-                    reason: "client credentials do not form a valid header".into(),
-                })?;
-            value.set_sensitive(true);
-            request = request.header(AUTHORIZATION, value);
+            request = request.authorization(&value);
         }
         self.send(request, "introspection").await
     }
 
     /// `GET` a JSON document.
     pub(crate) async fn get(&self, url: &Url) -> Result<Reply, IntrospectionError> {
-        let request = self
-            .client
-            .get(url.clone())
-            .header(reqwest::header::ACCEPT, "application/json");
-        self.send(request, "discovery").await
+        self.send(Request::get(url.as_str()), "discovery").await
     }
 
     async fn send(
         &self,
-        request: reqwest::RequestBuilder,
+        request: Request,
         what: &'static str,
     ) -> Result<Reply, IntrospectionError> {
-        let mut response = request.send().await.map_err(|e| self.classify(e, what))?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let mut body = Vec::new();
-        if status == 200 {
-            while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e, what))? {
-                if body.len() + chunk.len() > MAX_BODY {
-                    return Err(IntrospectionError::InvalidResponse {
-                        reason: format!("{what} answer is larger than {MAX_BODY} bytes"),
-                    });
-                }
-                body.extend_from_slice(&chunk);
-            }
-        }
-        Ok(Reply {
-            status,
-            retry_after,
-            body,
-        })
-    }
-
-    fn classify(&self, error: reqwest::Error, what: &'static str) -> IntrospectionError {
-        if error.is_timeout() {
-            return IntrospectionError::Timeout {
-                what,
-                after: self.timeout,
-            };
-        }
-        let mut reason = error.to_string();
-        let mut source = std::error::Error::source(&error);
-        while let Some(cause) = source {
-            reason.push_str(": ");
-            reason.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        IntrospectionError::Transport { what, reason }
+        self.upstream
+            .send(request)
+            .await
+            .map_err(|e| introspection_error(e, what))
     }
 }
 
-/// Parses `Retry-After` (delta-seconds or HTTP-date), clamped to 1 s … 1 h.
-pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    let delay = match value.parse::<u64>() {
-        Ok(secs) => Duration::from_secs(secs),
-        Err(_) => {
-            let at = httpdate::parse_http_date(value).ok()?;
-            at.duration_since(now).unwrap_or(Duration::ZERO)
-        }
-    };
-    Some(delay.clamp(Duration::from_secs(1), MAX_RETRY_AFTER))
+/// The crate's error for a failed `introspection` or `discovery` request.
+fn introspection_error(error: UpstreamError, what: &'static str) -> IntrospectionError {
+    match error {
+        UpstreamError::Timeout { timeout, .. } => IntrospectionError::Timeout {
+            what,
+            after: timeout,
+        },
+        UpstreamError::TooLarge { limit, .. } => IntrospectionError::InvalidResponse {
+            reason: format!("{what} answer is larger than {limit} bytes"),
+        },
+        UpstreamError::InvalidHeader { .. } => IntrospectionError::Transport {
+            what,
+            reason: "client credentials do not form a valid header".into(),
+        },
+        UpstreamError::Status {
+            status,
+            retry_after,
+            ..
+        } => IntrospectionError::Status {
+            what,
+            status,
+            retry_after,
+        },
+        other => IntrospectionError::Transport {
+            what,
+            reason: other.to_string(),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -141,21 +102,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn retry_after_forms() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
-        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
-        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::from_secs(1)));
-        assert_eq!(parse_retry_after("999999", now), Some(MAX_RETRY_AFTER));
-        let later = httpdate::fmt_http_date(now + Duration::from_secs(120));
-        assert_eq!(
-            parse_retry_after(&later, now),
-            Some(Duration::from_secs(120))
+    fn errors_keep_their_meaning() {
+        let e = introspection_error(
+            UpstreamError::Timeout {
+                url: "http://idp/i".into(),
+                timeout: Duration::from_millis(250),
+            },
+            "introspection",
         );
-        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(120));
-        assert_eq!(
-            parse_retry_after(&earlier, now),
-            Some(Duration::from_secs(1))
+        assert_eq!(e.to_string(), "introspection timed out after 250ms");
+        let e = introspection_error(
+            UpstreamError::TooLarge {
+                url: "http://idp/i".into(),
+                limit: MAX_BODY,
+            },
+            "introspection",
         );
-        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(
+            e.to_string(),
+            format!("invalid introspection response: introspection answer is larger than {MAX_BODY} bytes")
+        );
+        let e = introspection_error(
+            UpstreamError::InvalidHeader {
+                name: "authorization",
+            },
+            "introspection",
+        );
+        assert!(e.to_string().contains("client credentials"), "{e}");
+        let e = introspection_error(
+            UpstreamError::Connect {
+                url: "http://idp/i".into(),
+                reason: "refused".into(),
+            },
+            "discovery",
+        );
+        assert_eq!(
+            e.to_string(),
+            "discovery request failed: http://idp/i: connection failed: refused"
+        );
     }
 }
