@@ -1,35 +1,38 @@
-//! The one place this crate talks HTTP (discovery and userinfo; the JWKS
-//! and introspection clients live in warden-jwt and warden-introspection).
+//! Discovery and userinfo requests through the shared outbound policy
+//! ([`warden_upstream`]; the JWKS and introspection clients live in
+//! warden-jwt and warden-introspection and use it too): the configured
+//! timeout, a body size cap, no redirects (openidconnect's SSRF guidance) and
+//! an [`Event::Upstream`] for every call. This module only maps
+//! [`UpstreamError`] to [`LogtoError`].
 //!
-//! One reqwest client per provider, built once, with the configured timeout,
-//! a body size cap, no redirects (openidconnect's SSRF guidance) and an
-//! [`Event::Upstream`] for every call.
+//! [`Event::Upstream`]: warden_core::Event::Upstream
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, RETRY_AFTER};
-use warden_core::{Event, SharedObserver};
+use warden_core::SharedObserver;
+use warden_upstream::{Request, Upstream, UpstreamError, UpstreamPolicy};
 
 use crate::LogtoError;
 
 /// Largest discovery or userinfo answer accepted (bytes).
 const MAX_BODY_BYTES: usize = 256 * 1024;
+/// The longest `Retry-After` passed on to clients.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 
 /// A status and body.
 #[derive(Debug)]
 pub(crate) struct Reply {
     pub status: u16,
+    /// The body of a 2xx answer (empty otherwise).
     pub body: Vec<u8>,
+    /// `Retry-After` (seconds or HTTP-date), clamped to 1 s … 5 min.
     pub retry_after: Option<Duration>,
 }
 
 /// An HTTP client reporting as `idp:<provider>`.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Http {
-    client: reqwest::Client,
-    timeout: Duration,
-    upstream: String,
-    observer: SharedObserver,
+    upstream: Upstream,
 }
 
 impl Http {
@@ -38,119 +41,72 @@ impl Http {
         timeout: Duration,
         observer: SharedObserver,
     ) -> Result<Self, LogtoError> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("warden-logto/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| LogtoError::Fetch {
+        let policy = UpstreamPolicy::new(timeout).with_max_body_bytes(MAX_BODY_BYTES);
+        let upstream = Upstream::new(format!("idp:{provider}"), policy, observer).map_err(|e| {
+            LogtoError::Fetch {
                 url: String::new(),
-                reason: format!("cannot build HTTP client: {e}"),
-            })?;
-        Ok(Self {
-            client,
-            timeout,
-            upstream: format!("idp:{provider}"),
-            observer,
-        })
-    }
-
-    /// GETs `url` (with `Authorization: Bearer <bearer>` when given) and reads
-    /// the body of any status. `Err` only for transport failures and oversized bodies.
-    pub async fn get(&self, url: &str, bearer: Option<&str>) -> Result<Reply, LogtoError> {
-        let started = Instant::now();
-        let result = self.get_inner(url, bearer).await;
-        let outcome = match &result {
-            Ok(reply) => status_outcome(reply.status),
-            Err(e) => e.outcome(),
-        };
-        self.observer.observe(&Event::Upstream {
-            upstream: &self.upstream,
-            outcome,
-            elapsed: started.elapsed(),
-        });
-        result
-    }
-
-    async fn get_inner(&self, url: &str, bearer: Option<&str>) -> Result<Reply, LogtoError> {
-        let mut request = self.client.get(url).header(ACCEPT, "application/json");
-        if let Some(token) = bearer {
-            let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-                LogtoError::Fetch {
-                    url: url.to_string(),
-                    reason: "the token cannot be sent in a header".into(),
-                }
-            })?;
-            value.set_sensitive(true);
-            request = request.header(AUTHORIZATION, value);
-        }
-        let mut response = request
-            .send()
-            .await
-            .map_err(|e| self.transport_error(url, &e))?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|secs| Duration::from_secs(secs.clamp(1, 300)));
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| self.transport_error(url, &e))?
-        {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(LogtoError::InvalidResponse {
-                    url: url.to_string(),
-                    reason: format!("answer is larger than {MAX_BODY_BYTES} bytes"),
-                });
+                reason: e.to_string(),
             }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(Reply {
-            status,
-            body,
-            retry_after,
-        })
+        })?;
+        Ok(Self { upstream })
     }
 
-    fn transport_error(&self, url: &str, e: &reqwest::Error) -> LogtoError {
-        if e.is_timeout() {
-            return LogtoError::Timeout {
-                url: url.to_string(),
-                timeout: self.timeout,
-            };
+    /// The shared client (for openidconnect calls, through
+    /// [`Upstream::oidc_client`]).
+    #[cfg(test)]
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
+    }
+
+    /// GETs `url` (with `Authorization: Bearer <bearer>` when given). `Err`
+    /// only for transport failures, timeouts and oversized bodies.
+    pub async fn get(&self, url: &str, bearer: Option<&str>) -> Result<Reply, LogtoError> {
+        let mut request = Request::get(url);
+        if let Some(token) = bearer {
+            request = request.bearer(token);
         }
-        let mut reason = if e.is_connect() {
-            "connection failed".to_string()
-        } else if e.is_body() || e.is_decode() {
-            "reading the answer failed".to_string()
-        } else {
-            "request failed".to_string()
-        };
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            reason.push_str(": ");
-            reason.push_str(&s.to_string());
-            source = s.source();
-        }
-        LogtoError::Fetch {
-            url: url.to_string(),
-            reason,
+        match self.upstream.send(request).await {
+            Ok(reply) => Ok(Reply {
+                status: reply.status,
+                body: reply.body,
+                retry_after: reply.retry_after.map(|d| d.min(MAX_RETRY_AFTER)),
+            }),
+            Err(e) => Err(logto_error(url, e)),
         }
     }
 }
 
-/// The bounded outcome label of an HTTP status.
-fn status_outcome(status: u16) -> &'static str {
-    match status {
-        200..=299 => "ok",
-        429 => "rate_limited",
-        500.. => "http_5xx",
-        _ => "http_4xx",
+/// The crate's error for a failed request to `url`.
+fn logto_error(url: &str, error: UpstreamError) -> LogtoError {
+    let url = url.to_string();
+    match error {
+        UpstreamError::Timeout { timeout, .. } => LogtoError::Timeout { url, timeout },
+        UpstreamError::TooLarge { limit, .. } => LogtoError::InvalidResponse {
+            url,
+            reason: format!("answer is larger than {limit} bytes"),
+        },
+        UpstreamError::InvalidHeader { .. } => LogtoError::Fetch {
+            url,
+            reason: "the token cannot be sent in a header".into(),
+        },
+        UpstreamError::Connect { reason, .. } => LogtoError::Fetch {
+            url,
+            reason: format!("connection failed: {reason}"),
+        },
+        UpstreamError::Transport { reason, .. } => LogtoError::Fetch { url, reason },
+        UpstreamError::Status {
+            status,
+            retry_after,
+            ..
+        } => LogtoError::Status {
+            url,
+            status,
+            retry_after: retry_after.map(|d| d.min(MAX_RETRY_AFTER)),
+        },
+        other => LogtoError::Fetch {
+            url,
+            reason: other.to_string(),
+        },
     }
 }
 
@@ -159,10 +115,86 @@ mod tests {
     use super::*;
 
     #[test]
-    fn outcomes() {
-        assert_eq!(status_outcome(200), "ok");
-        assert_eq!(status_outcome(401), "http_4xx");
-        assert_eq!(status_outcome(429), "rate_limited");
-        assert_eq!(status_outcome(503), "http_5xx");
+    fn errors_keep_their_meaning() {
+        let url = "http://idp/oidc/me";
+        let e = logto_error(
+            url,
+            UpstreamError::Timeout {
+                url: url.into(),
+                timeout: Duration::from_secs(1),
+            },
+        );
+        assert_eq!(e.to_string(), "http://idp/oidc/me: no answer within 1s");
+        assert_eq!(e.outcome(), "timeout");
+        let e = logto_error(
+            url,
+            UpstreamError::TooLarge {
+                url: url.into(),
+                limit: MAX_BODY_BYTES,
+            },
+        );
+        assert_eq!(
+            e.to_string(),
+            format!("http://idp/oidc/me: answer is larger than {MAX_BODY_BYTES} bytes")
+        );
+        assert_eq!(e.outcome(), "invalid_response");
+        let e = logto_error(
+            url,
+            UpstreamError::InvalidHeader {
+                name: "authorization",
+            },
+        );
+        assert!(e.to_string().contains("cannot be sent in a header"), "{e}");
+        let e = logto_error(
+            url,
+            UpstreamError::Status {
+                url: url.into(),
+                status: 503,
+                retry_after: Some(Duration::from_secs(3600)),
+            },
+        );
+        assert!(
+            matches!(e, LogtoError::Status { retry_after: Some(d), .. } if d == MAX_RETRY_AFTER)
+        );
+    }
+
+    /// openidconnect's own HTTP calls go through the same client: its
+    /// `AsyncHttpClient` is implemented for [`Upstream::oidc_client`].
+    #[tokio::test]
+    async fn openidconnect_discovery_obeys_the_policy() {
+        use openidconnect::IssuerUrl;
+        use warden_upstream::testing::TestServer;
+
+        let http = Http::new(
+            "logto",
+            Duration::from_millis(300),
+            warden_core::noop_observer(),
+        )
+        .unwrap();
+        let client = http.upstream().oidc_client();
+        let silent = TestServer::silent().await;
+        let started = std::time::Instant::now();
+        let result = crate::LogtoProviderMetadata::discover_async(
+            IssuerUrl::new(silent.origin()).unwrap(),
+            &client,
+        )
+        .await;
+        assert!(started.elapsed() < Duration::from_secs(5));
+        match result {
+            Err(openidconnect::DiscoveryError::Request(UpstreamError::Timeout { .. })) => {}
+            other => panic!("{other:?}"),
+        }
+        let huge = TestServer::huge(warden_upstream::testing::FIFTY_MB).await;
+        let result = crate::LogtoProviderMetadata::discover_async(
+            IssuerUrl::new(huge.origin()).unwrap(),
+            &client,
+        )
+        .await;
+        match result {
+            Err(openidconnect::DiscoveryError::Request(UpstreamError::TooLarge {
+                limit, ..
+            })) => assert_eq!(limit, MAX_BODY_BYTES),
+            other => panic!("{other:?}"),
+        }
     }
 }
