@@ -1,17 +1,17 @@
 //! The Alpha Vantage `NEWS_SENTIMENT` client: one request per attempt,
 //! retries with jittered exponential backoff, classification of failures.
 //!
-//! The API key travels only as the `apikey` query parameter. reqwest errors
-//! carry the request URL (and so the key): every error is stripped with
-//! `without_url()` and scrubbed before it is shown anywhere.
+//! The API key travels only as the `apikey` query parameter. Requests go
+//! through the shared outbound policy ([`warden_upstream`]), whose errors
+//! never show a query string; every error is also scrubbed before it is
+//! shown anywhere.
 
-use std::error::Error as _;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use reqwest::StatusCode;
 use url::Url;
-use warden_core::{Event, SharedObserver, ToolError};
+use warden_core::{SharedObserver, ToolError};
+use warden_upstream::{Outcome, Reply, Request, Upstream, UpstreamError as HttpError};
 
 use crate::feed::{parse_body, Article, BodyError, Notice};
 use crate::ticker::Ticker;
@@ -111,6 +111,22 @@ enum AttemptError {
     Final(UpstreamError),
 }
 
+impl Outcome for AttemptError {
+    fn outcome(&self) -> &'static str {
+        let (AttemptError::Retryable(err) | AttemptError::Final(err)) = self;
+        match err {
+            UpstreamError::RateLimited => "rate_limited",
+            UpstreamError::InvalidKey => "invalid_key",
+            UpstreamError::BadRequest(_) => "bad_request",
+            UpstreamError::Timeout { .. } => "timeout",
+            UpstreamError::Unreachable { .. } => "error",
+            UpstreamError::ServerError { .. } => "http_5xx",
+            UpstreamError::HttpStatus(_) => "http_4xx",
+            UpstreamError::Malformed(_) => "malformed",
+        }
+    }
+}
+
 /// Settings of the client (from [`NewsSentimentConfig`](crate::NewsSentimentConfig)).
 pub(crate) struct ClientSettings {
     pub base_url: String,
@@ -121,16 +137,16 @@ pub(crate) struct ClientSettings {
     pub total_timeout: Duration,
 }
 
-/// Talks to Alpha Vantage through one shared reqwest client.
+/// Talks to Alpha Vantage through one shared [`Upstream`] (one
+/// [`Event::Upstream`](warden_core::Event::Upstream) per attempt).
 pub(crate) struct AlphaVantage {
-    http: reqwest::Client,
+    http: Upstream,
     endpoint: Url,
     api_key: String,
     timeout: Duration,
     max_retries: u32,
     backoff: Duration,
     total_timeout: Duration,
-    observer: SharedObserver,
 }
 
 impl AlphaVantage {
@@ -141,14 +157,13 @@ impl AlphaVantage {
     ) -> Result<Self, ToolsError> {
         let endpoint = query_endpoint(&settings.base_url)?;
         Ok(Self {
-            http: crate::http::build_client(settings.timeout)?,
+            http: crate::http::build_upstream(UPSTREAM, settings.timeout, MAX_BODY, observer)?,
             endpoint,
             api_key: settings.api_key,
             timeout: settings.timeout,
             max_retries: settings.max_retries,
             backoff: settings.backoff,
             total_timeout: settings.total_timeout,
-            observer,
         })
     }
 
@@ -164,19 +179,9 @@ impl AlphaVantage {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let started = Instant::now();
-            let left = deadline.saturating_duration_since(started);
-            let result = match tokio::time::timeout(left, self.attempt(ticker)).await {
-                Ok(result) => result,
-                Err(_) => Err(AttemptError::Retryable(UpstreamError::Timeout {
-                    attempts: 1,
-                })),
-            };
-            self.observer.observe(&Event::Upstream {
-                upstream: UPSTREAM,
-                outcome: outcome(&result),
-                elapsed: started.elapsed(),
-            });
+            // Each attempt gets its timeout, or what is left of the total one.
+            let left = deadline.saturating_duration_since(Instant::now());
+            let result = self.attempt(ticker, self.timeout.min(left)).await;
             match result {
                 Ok(articles) => return Ok(articles),
                 Err(AttemptError::Final(err)) => return Err(err),
@@ -205,10 +210,12 @@ impl AlphaVantage {
         }
     }
 
-    async fn attempt(&self, ticker: &Ticker) -> Result<Vec<Article>, AttemptError> {
-        let response = self
-            .http
-            .get(self.endpoint.clone())
+    async fn attempt(
+        &self,
+        ticker: &Ticker,
+        timeout: Duration,
+    ) -> Result<Vec<Article>, AttemptError> {
+        let request = Request::get(self.endpoint.as_str())
             .query(&[
                 ("function", "NEWS_SENTIMENT"),
                 ("tickers", ticker.as_str()),
@@ -216,26 +223,27 @@ impl AlphaVantage {
                 ("limit", FEED_LIMIT),
                 ("sort", "RELEVANCE"),
             ])
-            .send()
-            .await
-            .map_err(|e| self.transport_error(e))?;
-        let status = response.status();
-        if status.is_server_error() {
+            .timeout(timeout);
+        self.http.call(request, |reply| self.interpret(reply)).await
+    }
+
+    /// Judges one answer (or why there was none).
+    fn interpret(&self, reply: Result<Reply, HttpError>) -> Result<Vec<Article>, AttemptError> {
+        let reply = reply.map_err(|e| self.transport_error(e))?;
+        let status = reply.status;
+        if status >= 500 {
             return Err(AttemptError::Retryable(UpstreamError::ServerError {
                 attempts: 1,
-                status: status.as_u16(),
+                status,
             }));
         }
-        if status == StatusCode::TOO_MANY_REQUESTS {
+        if status == 429 {
             return Err(AttemptError::Final(UpstreamError::RateLimited));
         }
-        if !status.is_success() {
-            return Err(AttemptError::Final(UpstreamError::HttpStatus(
-                status.as_u16(),
-            )));
+        if !reply.is_success() {
+            return Err(AttemptError::Final(UpstreamError::HttpStatus(status)));
         }
-        let body = self.read_body(response).await?;
-        parse_body(&body).map_err(|e| {
+        parse_body(&reply.body).map_err(|e| {
             AttemptError::Final(match e {
                 BodyError::Malformed(detail) => UpstreamError::Malformed(detail),
                 BodyError::Notice(Notice::RateLimited) => UpstreamError::RateLimited,
@@ -247,45 +255,24 @@ impl AlphaVantage {
         })
     }
 
-    async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, AttemptError> {
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| self.transport_error(e))?
-        {
-            if body.len() + chunk.len() > MAX_BODY {
-                return Err(AttemptError::Final(UpstreamError::Malformed(format!(
-                    "response larger than {} MiB",
-                    MAX_BODY / (1024 * 1024)
-                ))));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
-    }
-
-    /// Classifies a reqwest error, without its URL (which holds the key).
-    fn transport_error(&self, err: reqwest::Error) -> AttemptError {
-        let err = err.without_url();
-        if err.is_timeout() {
-            return AttemptError::Retryable(UpstreamError::Timeout { attempts: 1 });
-        }
-        let mut detail = err.to_string();
-        let mut source = err.source();
-        while let Some(cause) = source {
-            detail.push_str(": ");
-            detail.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        let unreachable = UpstreamError::Unreachable {
+    /// Classifies a transport failure (its text never holds the query string).
+    fn transport_error(&self, err: HttpError) -> AttemptError {
+        let unreachable = |detail: String| UpstreamError::Unreachable {
             attempts: 1,
             detail: self.scrub(&quote(&detail)),
         };
-        if err.is_connect() || err.is_request() || err.is_body() {
-            AttemptError::Retryable(unreachable)
-        } else {
-            AttemptError::Final(unreachable)
+        match err {
+            HttpError::Timeout { .. } => {
+                AttemptError::Retryable(UpstreamError::Timeout { attempts: 1 })
+            }
+            HttpError::TooLarge { limit, .. } => AttemptError::Final(UpstreamError::Malformed(
+                format!("response larger than {} MiB", limit / (1024 * 1024)),
+            )),
+            HttpError::Connect { reason, .. } => {
+                AttemptError::Retryable(unreachable(format!("connection failed: {reason}")))
+            }
+            HttpError::Transport { reason, .. } => AttemptError::Retryable(unreachable(reason)),
+            other => AttemptError::Final(unreachable(other.to_string())),
         }
     }
 
@@ -342,23 +329,6 @@ fn with_attempts(err: UpstreamError, attempts: u32) -> UpstreamError {
             UpstreamError::ServerError { attempts, status }
         }
         other => other,
-    }
-}
-
-fn outcome(result: &Result<Vec<Article>, AttemptError>) -> &'static str {
-    let err = match result {
-        Ok(_) => return "ok",
-        Err(AttemptError::Retryable(e) | AttemptError::Final(e)) => e,
-    };
-    match err {
-        UpstreamError::RateLimited => "rate_limited",
-        UpstreamError::InvalidKey => "invalid_key",
-        UpstreamError::BadRequest(_) => "bad_request",
-        UpstreamError::Timeout { .. } => "timeout",
-        UpstreamError::Unreachable { .. } => "error",
-        UpstreamError::ServerError { .. } => "http_5xx",
-        UpstreamError::HttpStatus(_) => "http_4xx",
-        UpstreamError::Malformed(_) => "malformed",
     }
 }
 
