@@ -47,7 +47,7 @@ pub async fn explain_token(
         Ok(info) => (true, "accepted", None, None, Some(identity(info))),
         Err(e) => (
             false,
-            e.outcome(),
+            e.outcome().as_str(),
             Some(scrub.clean(e.to_string())),
             Some(guard.challenge(e).status),
             None,

@@ -4,6 +4,7 @@ mod common;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use warden_core::Outcome;
 
 use common::*;
 use reqwest::{Method, StatusCode};
@@ -270,7 +271,7 @@ async fn metrics_are_served_in_text_format_with_provider_gauges() {
     );
     metrics.observe(&Event::AuthDecision {
         provider: "fake",
-        outcome: "expired",
+        outcome: Outcome::Expired,
     });
     let provider = FakeProvider::new("fake", true);
     let s = state(provider).with_metrics(metrics);

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::Outcome;
+
 /// Why a request was not authenticated or not authorized.
 ///
 /// Variants carry the offending value (issuer, audience, kid, missing scope)
@@ -102,22 +104,22 @@ pub enum AuthError {
 
 /// The metric/outcome label of an error: a small, bounded set of values.
 impl AuthError {
-    /// A bounded label for metrics and logs (`malformed`, `bad_signature`, …).
-    pub fn outcome(&self) -> &'static str {
+    /// The decision this error stands for (a bounded label for metrics and logs).
+    pub fn outcome(&self) -> Outcome {
         match self {
-            AuthError::MissingToken => "missing_token",
-            AuthError::InvalidRequest { .. } => "invalid_request",
-            AuthError::Malformed { .. } | AuthError::BadHeader { .. } => "malformed",
+            AuthError::MissingToken => Outcome::MissingToken,
+            AuthError::InvalidRequest { .. } => Outcome::InvalidRequest,
+            AuthError::Malformed { .. } | AuthError::BadHeader { .. } => Outcome::Malformed,
             AuthError::AlgorithmNotAllowed { .. }
             | AuthError::UnknownKey { .. }
-            | AuthError::BadSignature => "bad_signature",
-            AuthError::Expired { .. } => "expired",
-            AuthError::NotYetValid { .. } => "not_yet_valid",
-            AuthError::WrongIssuer { .. } => "wrong_issuer",
-            AuthError::WrongAudience { .. } => "wrong_audience",
-            AuthError::WrongTokenType { .. } | AuthError::Inactive => "inactive",
-            AuthError::InsufficientScope { .. } => "insufficient_scope",
-            AuthError::Unavailable { .. } => "unavailable",
+            | AuthError::BadSignature => Outcome::BadSignature,
+            AuthError::Expired { .. } => Outcome::Expired,
+            AuthError::NotYetValid { .. } => Outcome::NotYetValid,
+            AuthError::WrongIssuer { .. } => Outcome::WrongIssuer,
+            AuthError::WrongAudience { .. } => Outcome::WrongAudience,
+            AuthError::WrongTokenType { .. } | AuthError::Inactive => Outcome::Inactive,
+            AuthError::InsufficientScope { .. } => Outcome::InsufficientScope,
+            AuthError::Unavailable { .. } => Outcome::Unavailable,
         }
     }
 

@@ -5,7 +5,7 @@ use std::time::Instant;
 use http::HeaderMap;
 
 use crate::{
-    bearer, AuthError, AuthInfo, BearerPolicy, Challenge, ChallengeContext, Check, Event,
+    bearer, AuthError, AuthInfo, BearerPolicy, Challenge, ChallengeContext, Check, Event, Outcome,
     ProviderSet, SharedObserver,
 };
 
@@ -75,7 +75,7 @@ impl Authenticated<'_> {
         let info = self.info.take().expect("present until consumed");
         let result = self.guard.authorize(&info, extra);
         let outcome = match &result {
-            Ok(()) => "accepted",
+            Ok(()) => Outcome::Accepted,
             Err(e) => e.outcome(),
         };
         self.guard.decision(&info.provider, outcome);
@@ -86,7 +86,7 @@ impl Authenticated<'_> {
 impl Drop for Authenticated<'_> {
     fn drop(&mut self) {
         if let Some(info) = &self.info {
-            self.guard.decision(&info.provider, "accepted");
+            self.guard.decision(&info.provider, Outcome::Accepted);
         }
     }
 }
@@ -322,7 +322,7 @@ impl BearerGuard {
         }
     }
 
-    fn decision(&self, provider: &str, outcome: &'static str) {
+    fn decision(&self, provider: &str, outcome: Outcome) {
         self.observer
             .observe(&Event::AuthDecision { provider, outcome });
     }

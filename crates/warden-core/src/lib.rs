@@ -36,6 +36,7 @@ pub mod jwt_peek;
 pub mod mcp_peek;
 mod metadata;
 mod observer;
+mod outcome;
 mod policy;
 pub mod provider;
 pub mod scope;
@@ -50,6 +51,7 @@ pub use error::AuthError;
 pub use guard::{Authenticated, BearerGuard, Explanation};
 pub use metadata::{metadata_url, ProtectedResourceMetadata};
 pub use observer::{noop_observer, Event, NoopObserver, Observer, SharedObserver};
+pub use outcome::Outcome;
 pub use policy::{canonical_resource, now_unix, BearerPolicy};
 pub use provider::{
     BuildError, ProviderContext, ProviderFactory, ProviderRegistry, ProviderSet, Route,

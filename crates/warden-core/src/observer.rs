@@ -14,8 +14,8 @@ pub enum Event<'a> {
     AuthDecision {
         /// Provider that decided (`"none"` when no provider was reached).
         provider: &'a str,
-        /// `accepted` or an [`AuthError::outcome`](crate::AuthError::outcome) label.
-        outcome: &'static str,
+        /// The decision.
+        outcome: crate::Outcome,
     },
     /// A provider verified (or failed to verify) a token.
     Verification {
@@ -30,7 +30,7 @@ pub enum Event<'a> {
     KeysRefreshed {
         /// Provider name.
         provider: &'a str,
-        /// `ok`, `error` or `not_modified`.
+        /// `ok` or `error`.
         result: &'static str,
         /// Keys held after the refresh.
         keys: usize,

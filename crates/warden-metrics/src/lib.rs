@@ -20,7 +20,7 @@
 //!     Metrics::builder().version("0.1.0").providers(["dev"]).tools(["whoami"]).build().unwrap(),
 //! );
 //! let observer: SharedObserver = metrics.clone(); // give this to the guard and providers
-//! observer.observe(&Event::AuthDecision { provider: "dev", outcome: "expired" });
+//! observer.observe(&Event::AuthDecision { provider: "dev", outcome: warden_core::Outcome::Expired });
 //! metrics.set_sessions(3);
 //! let text = metrics.render();
 //! assert!(text.contains(r#"warden_auth_decisions_total{outcome="expired",provider="dev"} 1"#));

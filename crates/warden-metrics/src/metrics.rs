@@ -6,26 +6,21 @@ use prometheus::core::Collector;
 use prometheus::{
     HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
-use warden_core::{Event, Observer, ProviderSet};
+use warden_core::{Event, Observer, Outcome, ProviderSet};
 
 use crate::labels::{fixed, static_label, well_formed, LabelSet, OTHER};
 use crate::MetricsError;
 
-/// Every `outcome` of `warden_auth_decisions_total` (anything else is recorded as `other`).
-pub const AUTH_OUTCOMES: [&str; 12] = [
-    "accepted",
-    "missing_token",
-    "malformed",
-    "bad_signature",
-    "expired",
-    "not_yet_valid",
-    "wrong_issuer",
-    "wrong_audience",
-    "insufficient_scope",
-    "inactive",
-    "unavailable",
-    "invalid_request",
-];
+/// Every `outcome` of `warden_auth_decisions_total`: [`Outcome::ALL`]'s labels.
+pub const AUTH_OUTCOMES: [&str; Outcome::ALL.len()] = {
+    let mut labels = [""; Outcome::ALL.len()];
+    let mut i = 0;
+    while i < labels.len() {
+        labels[i] = Outcome::ALL[i].as_str();
+        i += 1;
+    }
+    labels
+};
 
 /// HTTP methods kept as `method` labels (anything else is `other`).
 pub const HTTP_METHODS: [&str; 7] = ["GET", "POST", "DELETE", "PUT", "PATCH", "OPTIONS", "HEAD"];
@@ -397,7 +392,7 @@ impl Observer for Metrics {
         match event {
             Event::AuthDecision { provider, outcome } => {
                 let provider = self.providers.label(provider);
-                let outcome = fixed(outcome, &AUTH_OUTCOMES);
+                let outcome = outcome.as_str();
                 self.auth_decisions
                     .with_label_values(&[provider, outcome])
                     .inc();

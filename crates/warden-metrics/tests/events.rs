@@ -1,6 +1,7 @@
 //! Every `Event` variant becomes its series; no label carries an unbounded value.
 
 use std::time::Duration;
+use warden_core::Outcome;
 
 use warden_core::{Event, Observer};
 use warden_metrics::{Metrics, AUTH_OUTCOMES, METRIC_NAMES};
@@ -27,7 +28,7 @@ fn has_line(text: &str, prefix: &str) -> bool {
 #[test]
 fn auth_decision_counts_by_provider_and_outcome() {
     let m = metrics();
-    for outcome in AUTH_OUTCOMES {
+    for outcome in Outcome::ALL {
         m.observe(&Event::AuthDecision {
             provider: "dev",
             outcome,
@@ -35,7 +36,7 @@ fn auth_decision_counts_by_provider_and_outcome() {
     }
     m.observe(&Event::AuthDecision {
         provider: "none",
-        outcome: "missing_token",
+        outcome: Outcome::MissingToken,
     });
     let text = m.render();
     for outcome in AUTH_OUTCOMES {
@@ -184,7 +185,7 @@ fn no_label_carries_a_token_or_unknown_name() {
     let m = metrics();
     m.observe(&Event::AuthDecision {
         provider: TOKEN,
-        outcome: "accepted",
+        outcome: Outcome::Accepted,
     });
     m.observe(&Event::ToolCall {
         tool: TOKEN,
@@ -220,7 +221,7 @@ fn dynamic_label_sets_are_capped() {
         let name = format!("p{i}");
         m.observe(&Event::AuthDecision {
             provider: &name,
-            outcome: "accepted",
+            outcome: Outcome::Accepted,
         });
     }
     let text = m.render();

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::time::Duration;
+use warden_core::Outcome;
 
 use warden_core::{Event, Observer};
 use warden_metrics::Metrics;
@@ -12,11 +13,11 @@ pub fn emit_one_of_each(m: &Metrics) {
     let d = Duration::from_millis(1);
     m.observe(&Event::AuthDecision {
         provider: "dev",
-        outcome: "accepted",
+        outcome: Outcome::Accepted,
     });
     m.observe(&Event::AuthDecision {
         provider: "none",
-        outcome: "missing_token",
+        outcome: Outcome::MissingToken,
     });
     m.observe(&Event::Verification {
         provider: "dev",
