@@ -34,7 +34,13 @@ impl AuthInfo {
         self.claims.get(name).and_then(Value::as_str)
     }
 
-    /// A stable key identifying the principal, used to bind sessions to users.
+    /// Who this request acts for ([`Principal::of`](crate::Principal::of)): the key
+    /// sessions are bound to.
+    pub fn principal(&self) -> crate::Principal {
+        crate::Principal::of(self)
+    }
+
+    /// A stable key identifying the principal (superseded by [`AuthInfo::principal`]).
     ///
     /// Two tokens of the same user obtained through the same client map to the
     /// same key; tokens of different users, clients or providers never do.

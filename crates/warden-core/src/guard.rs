@@ -6,7 +6,7 @@ use http::HeaderMap;
 
 use crate::{
     bearer, AuthError, AuthInfo, BearerPolicy, Challenge, ChallengeContext, Check, Event, Outcome,
-    ProviderSet, SharedObserver,
+    ProviderSet, Rejection, SharedObserver,
 };
 
 /// Authenticates requests against the configured providers and authorizes
@@ -125,10 +125,22 @@ impl BearerGuard {
         &self.policy
     }
 
-    /// One decision for a request: extracts and verifies the bearer token, then
-    /// checks the resource's required scopes plus `extra` (a route's or a tool's).
-    /// Records exactly one [`Event::AuthDecision`].
+    /// The one decision for an HTTP request: extracts and verifies the bearer
+    /// token, then checks the resource's required scopes plus `extra` (a route's
+    /// or a tool's). Records exactly one [`Event::AuthDecision`]; a refusal comes
+    /// as the [`Rejection`] to answer with ([`Rejection::to_response`]).
     pub async fn check(
+        &self,
+        parts: &http::request::Parts,
+        extra: &[String],
+    ) -> Result<AuthInfo, Rejection> {
+        self.check_headers(&parts.headers, parts.uri.query(), extra)
+            .await
+            .map_err(|e| self.reject(&e))
+    }
+
+    /// [`BearerGuard::check`] on headers and query string, with the [`AuthError`].
+    pub async fn check_headers(
         &self,
         headers: &HeaderMap,
         query: Option<&str>,
@@ -137,13 +149,18 @@ impl BearerGuard {
         self.verify_request(headers, query).await?.authorize(extra)
     }
 
-    /// [`BearerGuard::check`] with no extra scopes.
+    /// [`BearerGuard::check_headers`] with no extra scopes.
     pub async fn authenticate(
         &self,
         headers: &HeaderMap,
         query: Option<&str>,
     ) -> Result<AuthInfo, AuthError> {
-        self.check(headers, query, &[]).await
+        self.check_headers(headers, query, &[]).await
+    }
+
+    /// The answer to `err` for this guard's resource.
+    pub fn reject(&self, err: &AuthError) -> Rejection {
+        Rejection::auth(err, &self.challenge)
     }
 
     /// [`BearerGuard::check`] for a bare token, with no extra scopes.

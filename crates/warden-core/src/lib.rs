@@ -38,7 +38,9 @@ mod metadata;
 mod observer;
 mod outcome;
 mod policy;
+mod principal;
 pub mod provider;
+mod rejection;
 pub mod scope;
 mod secret;
 mod tool;
@@ -53,10 +55,12 @@ pub use metadata::{metadata_url, ProtectedResourceMetadata};
 pub use observer::{noop_observer, Event, NoopObserver, Observer, SharedObserver};
 pub use outcome::Outcome;
 pub use policy::{canonical_resource, now_unix, BearerPolicy};
+pub use principal::Principal;
 pub use provider::{
     BuildError, ProviderContext, ProviderFactory, ProviderRegistry, ProviderSet, Route,
     LEGACY_SSE_PATH,
 };
+pub use rejection::{Rejection, Transport};
 pub use secret::{Secret, REDACTED};
 pub use tool::{RegisteredTool, Tool, ToolError, ToolOutput, ToolRegistry, ToolSpec};
 pub use verifier::{CacheStats, Check, KeyInfo, ProviderDescriptor, ProviderStatus, Verifier};

@@ -59,7 +59,7 @@ impl<E: Endpoint> Endpoint for BearerAuthEndpoint<E> {
         }
         let guard = &self.auth.guard;
         let info = match guard
-            .check(req.headers(), req.uri().query(), &self.auth.required_scopes)
+            .check_headers(req.headers(), req.uri().query(), &self.auth.required_scopes)
             .await
         {
             Ok(info) => info,
