@@ -73,6 +73,21 @@ impl TestServer {
     /// Answers every request with `status`, the `headers` given and `body`
     /// (with its `Content-Length`).
     pub async fn answering(status: u16, headers: &[(&str, &str)], body: &str) -> Self {
+        Self::answering_for(status, headers, |_| body.to_string()).await
+    }
+
+    /// [`answering`](Self::answering) with a body computed from the server's
+    /// origin (`http://127.0.0.1:PORT`), e.g. a metadata document naming itself.
+    pub async fn answering_for(
+        status: u16,
+        headers: &[(&str, &str)],
+        body: impl FnOnce(&str) -> String,
+    ) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let origin = format!("http://{}", listener.local_addr().expect("local address"));
+        let body = body(&origin);
         let mut response = format!(
             "HTTP/1.1 {status} Test\r\ncontent-length: {}\r\nconnection: close\r\n",
             body.len()
@@ -81,14 +96,18 @@ impl TestServer {
             response.push_str(&format!("{name}: {value}\r\n"));
         }
         response.push_str("\r\n");
-        response.push_str(body);
-        Self::start(Behaviour::Fixed(Arc::new(response.into_bytes()))).await
+        response.push_str(&body);
+        Self::serve_on(listener, Behaviour::Fixed(Arc::new(response.into_bytes())))
     }
 
     async fn start(behaviour: Behaviour) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
+        Self::serve_on(listener, behaviour)
+    }
+
+    fn serve_on(listener: TcpListener, behaviour: Behaviour) -> Self {
         let addr = listener.local_addr().expect("local address");
         let connections = Arc::new(AtomicUsize::new(0));
         let body_bytes_sent = Arc::new(AtomicU64::new(0));

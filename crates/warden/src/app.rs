@@ -237,10 +237,18 @@ impl App {
                 .map(|d| AsMetadataMirror::fixed(d.metadata()));
         }
         let issuer = descriptor.authorization_servers.first()?;
-        Some(AsMetadataMirror::remote(
+        match AsMetadataMirror::remote(
+            &descriptor.name,
             issuer.clone(),
             Duration::from_secs(5),
-        ))
+            self.observer.clone(),
+        ) {
+            Ok(mirror) => Some(mirror),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot build the authorization server metadata mirror; /.well-known/oauth-authorization-server is not served");
+                None
+            }
+        }
     }
 
     /// The hosts accepted in `Host` headers by the MCP endpoint.

@@ -10,16 +10,34 @@ use poem::http::{header, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 use serde_json::Value;
 use tokio::sync::Mutex;
+use warden_core::SharedObserver;
+use warden_upstream::{Upstream, UpstreamError, UpstreamPolicy};
 
+/// How long a fetched document is served without asking again.
 const FRESH_FOR: Duration = Duration::from_secs(300);
+/// After a failed fetch, how long the stale copy (or a 503) is served without
+/// asking again; also the 503's `Retry-After`.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(30);
+/// Largest metadata document accepted (they are a few KiB).
+const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
 
 enum Source {
     Fixed(Value),
     Remote {
         issuer: String,
-        http: reqwest::Client,
-        cached: Mutex<Option<(Instant, Value)>>,
+        http: Upstream,
+        timeout: Duration,
+        fresh_for: Duration,
+        state: Mutex<State>,
     },
+}
+
+#[derive(Default)]
+struct State {
+    /// The last document fetched, and when.
+    cached: Option<(Instant, Value)>,
+    /// When the last fetch failed (cleared by a success).
+    failed_at: Option<Instant>,
 }
 
 /// Serves the primary provider's AS metadata.
@@ -32,20 +50,42 @@ impl AsMetadataMirror {
         Self(Arc::new(Source::Fixed(document)))
     }
 
-    /// A mirror of the metadata of the authorization server `issuer`, fetched
-    /// (RFC 8414, then OpenID discovery) and cached for five minutes; a stale
-    /// copy is served while the server is unreachable.
-    pub fn remote(issuer: impl Into<String>, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
-        Self(Arc::new(Source::Remote {
+    /// A mirror of the metadata of the authorization server `issuer` of
+    /// provider `provider`, fetched (RFC 8414, then OpenID discovery) through
+    /// the shared outbound policy — every fetch ends within `timeout` for all
+    /// candidate URLs together, documents above 512 KiB are refused — and
+    /// cached for five minutes. While the server is unreachable the stale
+    /// copy is served (or a 503 when there is none), and it is asked again
+    /// at most every 30 s. Fetches are reported as `Event::Upstream`
+    /// `idp:<provider>`.
+    ///
+    /// Fails when the HTTP client cannot be built (a startup error, never a
+    /// fallback to a client without limits).
+    pub fn remote(
+        provider: &str,
+        issuer: impl Into<String>,
+        timeout: Duration,
+        observer: SharedObserver,
+    ) -> Result<Self, UpstreamError> {
+        Self::remote_with(provider, issuer, timeout, observer, FRESH_FOR)
+    }
+
+    fn remote_with(
+        provider: &str,
+        issuer: impl Into<String>,
+        timeout: Duration,
+        observer: SharedObserver,
+        fresh_for: Duration,
+    ) -> Result<Self, UpstreamError> {
+        let policy = UpstreamPolicy::new(timeout).with_max_body_bytes(MAX_DOCUMENT_BYTES);
+        let http = Upstream::new(format!("idp:{provider}"), policy, observer)?;
+        Ok(Self(Arc::new(Source::Remote {
             issuer: issuer.into().trim_end_matches('/').to_string(),
             http,
-            cached: Mutex::new(None),
-        }))
+            timeout,
+            fresh_for,
+            state: Mutex::new(State::default()),
+        })))
     }
 
     async fn document(&self) -> Option<Value> {
@@ -54,38 +94,69 @@ impl AsMetadataMirror {
             Source::Remote {
                 issuer,
                 http,
-                cached,
+                timeout,
+                fresh_for,
+                state,
             } => {
-                let mut slot = cached.lock().await;
-                if let Some((at, doc)) = slot.as_ref() {
-                    if at.elapsed() < FRESH_FOR {
+                let mut st = state.lock().await;
+                let stale = st.cached.as_ref().map(|(_, doc)| doc.clone());
+                if let Some((at, doc)) = &st.cached {
+                    if at.elapsed() < *fresh_for {
                         return Some(doc.clone());
                     }
                 }
-                for url in candidate_urls(issuer) {
-                    let Ok(resp) = http.get(&url).send().await else {
-                        continue;
-                    };
-                    if !resp.status().is_success() {
-                        continue;
+                if st
+                    .failed_at
+                    .is_some_and(|at| at.elapsed() < RETRY_AFTER_FAILURE)
+                {
+                    return stale;
+                }
+                match fetch(http, issuer, *timeout).await {
+                    Ok(doc) => {
+                        st.cached = Some((Instant::now(), doc.clone()));
+                        st.failed_at = None;
+                        Some(doc)
                     }
-                    if let Ok(doc @ Value::Object(_)) = resp.json::<Value>().await {
-                        if doc
-                            .get("issuer")
-                            .and_then(Value::as_str)
-                            .map(|i| i.trim_end_matches('/'))
-                            == Some(issuer.as_str())
-                        {
-                            *slot = Some((Instant::now(), doc.clone()));
-                            return Some(doc);
-                        }
+                    Err(reasons) => {
+                        tracing::warn!(issuer = %issuer, error = %reasons, stale = stale.is_some(),
+                            "could not fetch authorization server metadata to mirror");
+                        st.failed_at = Some(Instant::now());
+                        stale
                     }
                 }
-                tracing::warn!(issuer = %issuer, "could not fetch authorization server metadata to mirror");
-                slot.as_ref().map(|(_, d)| d.clone())
             }
         }
     }
+}
+
+/// Tries the candidate URLs in order, all within `timeout`; the first
+/// document whose `issuer` is `issuer` wins. `Err` lists what each gave.
+async fn fetch(http: &Upstream, issuer: &str, timeout: Duration) -> Result<Value, String> {
+    let deadline = Instant::now() + timeout;
+    let mut failures = Vec::new();
+    for url in candidate_urls(issuer) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            failures.push(format!("{url}: not tried, no time left"));
+            break;
+        }
+        let request = warden_upstream::Request::get(url.as_str()).timeout(left);
+        match http.json(request).await {
+            Ok(doc)
+                if doc
+                    .value
+                    .get("issuer")
+                    .and_then(Value::as_str)
+                    .map(|i| i.trim_end_matches('/'))
+                    == Some(issuer) =>
+            {
+                return Ok(doc.value);
+            }
+            Ok(_) => failures.push(format!("{url}: the document is for another issuer")),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    Err(failures.join("; "))
 }
 
 /// RFC 8414 §3.1 path-inserted URL first, then OpenID discovery, then the RFC 8414 suffix form.
@@ -98,8 +169,14 @@ fn candidate_urls(issuer: &str) -> Vec<String> {
             "{origin}/.well-known/oauth-authorization-server{path}"
         ));
     }
-    out.push(format!("{issuer}/.well-known/openid-configuration"));
-    out.push(format!("{issuer}/.well-known/oauth-authorization-server"));
+    for url in [
+        format!("{issuer}/.well-known/openid-configuration"),
+        format!("{issuer}/.well-known/oauth-authorization-server"),
+    ] {
+        if !out.contains(&url) {
+            out.push(url);
+        }
+    }
     out
 }
 
@@ -127,8 +204,10 @@ impl Endpoint for AsMetadataMirror {
                     "temporarily_unavailable",
                     "the authorization server's metadata could not be fetched; use the protected resource metadata instead",
                 );
-                resp.headers_mut()
-                    .insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
+                resp.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    header::HeaderValue::from(RETRY_AFTER_FAILURE.as_secs()),
+                );
                 resp.headers_mut().insert(
                     header::ACCESS_CONTROL_ALLOW_ORIGIN,
                     header::HeaderValue::from_static("*"),
@@ -136,5 +215,126 @@ impl Endpoint for AsMetadataMirror {
                 Ok(resp.into_response())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use warden_core::noop_observer;
+    use warden_upstream::testing::{TestServer, FIFTY_MB};
+
+    const TIMEOUT: Duration = Duration::from_millis(300);
+    /// Generous: "ended long before the server would have", not a timing assertion.
+    const BOUND: Duration = Duration::from_secs(5);
+
+    fn mirror(issuer: &str, fresh_for: Duration) -> AsMetadataMirror {
+        AsMetadataMirror::remote_with("corp", issuer, TIMEOUT, noop_observer(), fresh_for).unwrap()
+    }
+
+    async fn get(mirror: &AsMetadataMirror) -> (StatusCode, Option<String>) {
+        let started = Instant::now();
+        let resp = mirror
+            .call(
+                Request::builder()
+                    .uri_str("/.well-known/oauth-authorization-server")
+                    .finish(),
+            )
+            .await
+            .unwrap();
+        assert!(started.elapsed() < BOUND, "took {:?}", started.elapsed());
+        let status = resp.status();
+        let retry = resp
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_string());
+        (status, retry)
+    }
+
+    #[test]
+    fn candidates() {
+        assert_eq!(
+            candidate_urls("https://idp.example/tenant"),
+            [
+                "https://idp.example/.well-known/oauth-authorization-server/tenant",
+                "https://idp.example/tenant/.well-known/openid-configuration",
+                "https://idp.example/tenant/.well-known/oauth-authorization-server",
+            ]
+        );
+        assert_eq!(
+            candidate_urls("https://idp.example"),
+            [
+                "https://idp.example/.well-known/oauth-authorization-server",
+                "https://idp.example/.well-known/openid-configuration",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_zero_timeout_is_a_build_error() {
+        assert!(
+            AsMetadataMirror::remote("corp", "https://i", Duration::ZERO, noop_observer()).is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_authorization_server_that_never_answers_costs_one_timeout() {
+        let server = TestServer::silent().await;
+        let m = mirror(&server.origin(), FRESH_FOR);
+        let started = Instant::now();
+        assert_eq!(
+            get(&m).await,
+            (StatusCode::SERVICE_UNAVAILABLE, Some("30".into()))
+        );
+        // All candidates together get one timeout, not one each.
+        assert!(started.elapsed() < TIMEOUT * 2, "{:?}", started.elapsed());
+        // Asked again only after the back-off: this answer is immediate.
+        let connections = server.connections();
+        assert_eq!(get(&m).await.0, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(server.connections(), connections);
+    }
+
+    #[tokio::test]
+    async fn fifty_megabytes_of_metadata_are_refused() {
+        let server = TestServer::huge(FIFTY_MB).await;
+        let m = mirror(&server.origin(), FRESH_FOR);
+        assert_eq!(get(&m).await.0, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(server.connections(), 2, "both candidates tried");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            server.body_bytes_sent() < FIFTY_MB,
+            "{}",
+            server.body_bytes_sent()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_stale_copy_is_served_while_the_server_is_down() {
+        let json = [("content-type", "application/json")];
+        let server = TestServer::answering_for(200, &json, |origin| {
+            format!(r#"{{"issuer":"{origin}","token_endpoint":"{origin}/token"}}"#)
+        })
+        .await;
+        let issuer = server.origin();
+        // Every fetched copy is stale at once, so each call past the back-off asks again.
+        let m = mirror(&issuer, Duration::ZERO);
+        let doc = m.document().await.unwrap();
+        assert_eq!(doc["issuer"], issuer.as_str());
+        assert_eq!(server.connections(), 1, "the first candidate answered");
+        drop(server);
+        // Down (connection refused): the stale copy, then no new attempt during the back-off.
+        assert_eq!(get(&m).await, (StatusCode::OK, None));
+        assert_eq!(m.document().await.unwrap(), doc);
+
+        let other = TestServer::answering_for(200, &json, |_| {
+            r#"{"issuer":"https://evil.example"}"#.to_string()
+        })
+        .await;
+        let m = mirror(&other.origin(), FRESH_FOR);
+        assert_eq!(
+            get(&m).await.0,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "another issuer's document is not mirrored"
+        );
     }
 }
