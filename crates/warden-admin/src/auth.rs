@@ -97,6 +97,16 @@ fn bearer_of(req: &Request) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// What a request body field that fails its schema `pattern` should look like.
+const FIELD_HINTS: [(&str, &str); 3] = [
+    ("token", "token is empty"),
+    ("sub", "sub must not be empty"),
+    (
+        "ttl",
+        "ttl: use whole units from seconds up, e.g. 90s, 15m, 1h or 1h 30m (see /admin/openapi.json)",
+    ),
+];
+
 /// A JSON error response.
 pub(crate) fn error_response(status: StatusCode, code: &str, description: &str) -> Response {
     Response::builder()
@@ -112,6 +122,53 @@ pub(crate) fn error_response(status: StatusCode, code: &str, description: &str) 
 /// request content) and marks every answer `Cache-Control: no-store`.
 pub(crate) struct AdminErrors {
     pub(crate) shared: Arc<Shared>,
+    pub(crate) allow: Arc<AllowTable>,
+}
+
+/// The methods each documented path answers, for the `Allow` header of a 405.
+pub(crate) struct AllowTable {
+    /// (path template split at `/`, `Allow` value), from the OpenAPI document.
+    routes: Vec<(Vec<String>, HeaderValue)>,
+}
+
+impl AllowTable {
+    /// Reads the paths of `doc`; a `GET` operation also answers `HEAD`.
+    pub(crate) fn of(doc: &serde_json::Value) -> Self {
+        const ORDER: [&str; 7] = ["get", "head", "post", "put", "patch", "delete", "options"];
+        let routes = doc
+            .get("paths")
+            .and_then(serde_json::Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(path, item)| {
+                let item = item.as_object()?;
+                let methods: Vec<String> = ORDER
+                    .iter()
+                    .filter(|m| {
+                        item.contains_key(**m) || (**m == "head" && item.contains_key("get"))
+                    })
+                    .map(|m| m.to_ascii_uppercase())
+                    .collect();
+                let value = HeaderValue::from_str(&methods.join(", ")).ok()?;
+                Some((path.split('/').map(str::to_owned).collect(), value))
+            })
+            .collect();
+        Self { routes }
+    }
+
+    /// The `Allow` value of the documented path matching `path`, if any.
+    fn allow(&self, path: &str) -> Option<&HeaderValue> {
+        let segments: Vec<&str> = path.split('/').collect();
+        self.routes
+            .iter()
+            .find(|(template, _)| {
+                template.len() == segments.len()
+                    && template.iter().zip(&segments).all(|(t, s)| {
+                        t == s || (t.starts_with('{') && t.ends_with('}') && !s.is_empty())
+                    })
+            })
+            .map(|(_, value)| value)
+    }
 }
 
 impl<E: Endpoint> Middleware<E> for AdminErrors {
@@ -121,6 +178,7 @@ impl<E: Endpoint> Middleware<E> for AdminErrors {
         AdminErrorsEndpoint {
             inner: ep,
             shared: self.shared.clone(),
+            allow: self.allow.clone(),
         }
     }
 }
@@ -129,6 +187,7 @@ impl<E: Endpoint> Middleware<E> for AdminErrors {
 pub(crate) struct AdminErrorsEndpoint<E> {
     inner: E,
     shared: Arc<Shared>,
+    allow: Arc<AllowTable>,
 }
 
 impl<E: Endpoint> Endpoint for AdminErrorsEndpoint<E> {
@@ -159,9 +218,10 @@ impl<E: Endpoint> Endpoint for AdminErrorsEndpoint<E> {
                 }
             }
         }
+        let path = req.uri().path().to_owned();
         let resp = match self.inner.call(req).await {
             Ok(resp) => resp.into_response(),
-            Err(err) => self.map_error(err),
+            Err(err) => self.map_error(err, &path),
         };
         Ok(no_store(resp))
     }
@@ -174,7 +234,7 @@ fn no_store(mut resp: Response) -> Response {
 }
 
 impl<E> AdminErrorsEndpoint<E> {
-    fn map_error(&self, err: poem::Error) -> Response {
+    fn map_error(&self, err: poem::Error, path: &str) -> Response {
         use poem_openapi::error::{
             AuthorizationError, ContentTypeError, ParseParamError, ParseRequestPayloadError,
         };
@@ -189,11 +249,26 @@ impl<E> AdminErrorsEndpoint<E> {
                 Err(failure) => failure.into_response(),
             };
         }
-        if err.is::<ParseRequestPayloadError>() || err.is::<ParseParamError>() {
+        if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
+            // The reason may quote the request (e.g. a value of the wrong type): only
+            // our own field names are looked for in it, and only fixed text is answered.
+            let description = FIELD_HINTS
+                .iter()
+                .find(|(field, _)| {
+                    e.reason
+                        .contains(&format!("field `{field}` verification failed"))
+                })
+                .map_or(
+                    "the request body does not match this route's schema (see /admin/openapi.json)",
+                    |(_, hint)| hint,
+                );
+            return error_response(StatusCode::BAD_REQUEST, "invalid_request", description);
+        }
+        if err.is::<ParseParamError>() {
             return error_response(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
-                "the request body or parameters do not match this route's schema (see /admin/openapi.json)",
+                "the request parameters do not match this route's schema (see /admin/openapi.json)",
             );
         }
         if err.is::<ContentTypeError>() {
@@ -207,11 +282,15 @@ impl<E> AdminErrorsEndpoint<E> {
             return error_response(StatusCode::NOT_FOUND, "not_found", "no such admin route");
         }
         if err.is::<poem::error::MethodNotAllowedError>() {
-            return error_response(
+            let mut resp = error_response(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
-                "this route does not answer this method",
+                "this route does not answer this method; the Allow header lists those it does",
             );
+            if let Some(allow) = self.allow.allow(path) {
+                resp.headers_mut().insert(header::ALLOW, allow.clone());
+            }
+            return resp;
         }
         if err.has_source() {
             let status = err.status();

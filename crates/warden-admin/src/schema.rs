@@ -1,7 +1,9 @@
 //! Request and response bodies of the admin API (typed, so the OpenAPI spec is complete).
 
+use poem_openapi::types::{ParseError, ParseResult};
 use poem_openapi::Object;
 use serde::Serialize;
+use serde_json::Value;
 use warden_core::{ProviderStatus, RegisteredTool, Verifier};
 
 /// An error answer: `{ "error": code, "error_description": text }`.
@@ -41,7 +43,8 @@ pub struct ProviderReadiness {
     pub ready: bool,
     /// `ready`, or what is missing (`jwks not loaded`).
     pub state: String,
-    /// The last refresh error, if any.
+    /// The last refresh error; `null` when there is none.
+    #[oai(nullable)]
     pub last_error: Option<String>,
 }
 
@@ -97,9 +100,11 @@ pub struct ProviderInfo {
     pub state: String,
     /// Signing keys held.
     pub keys: Vec<KeyItem>,
-    /// Last successful refresh, seconds since the Unix epoch.
+    /// Last successful refresh, seconds since the Unix epoch; `null` before the first.
+    #[oai(nullable)]
     pub last_refresh: Option<i64>,
-    /// Last refresh error.
+    /// Last refresh error; `null` when there is none.
+    #[oai(nullable)]
     pub last_error: Option<String>,
     /// Token caches with sizes and hit counts.
     pub caches: Vec<CacheItem>,
@@ -160,7 +165,8 @@ pub struct ProviderList {
 pub struct ToolInfo {
     /// Tool name.
     pub name: String,
-    /// Human-friendly title.
+    /// Human-friendly title; `null` when the tool has none.
+    #[oai(nullable)]
     pub title: Option<String>,
     /// Description.
     pub description: String,
@@ -198,11 +204,44 @@ pub struct ToolList {
     pub tools: Vec<ToolInfo>,
 }
 
-/// `POST /admin/v1/tokens/explain`.
+/// A JSON string and nothing else (poem-openapi's `String` also takes numbers and
+/// booleans, which the document, `type: string`, does not allow).
+fn json_string(value: Option<Value>) -> ParseResult<String> {
+    match value {
+        Some(Value::String(s)) => Ok(s),
+        // No echo of the value: it may be a secret.
+        _ => Err(ParseError::custom("expected a string")),
+    }
+}
+
+/// A JSON string, `null` or nothing.
+fn json_string_or_null(value: Option<Value>) -> ParseResult<Option<String>> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(ParseError::custom("expected a string or null")),
+    }
+}
+
+/// Request bodies declared with `deny_unknown_fields`: the served document marks them
+/// `additionalProperties: false` (poem-openapi does not).
+pub(crate) const CLOSED_SCHEMAS: [&str; 2] = ["ExplainRequest", "DevTokenRequest"];
+
+/// `POST /admin/v1/tokens/explain`. Unknown fields are rejected (the document says
+/// `additionalProperties: false`).
 #[derive(Clone, Object)]
 #[oai(deny_unknown_fields)]
 pub struct ExplainRequest {
-    /// The bearer token to examine (never logged, stored or echoed).
+    /// The bearer token to examine (never logged, stored or echoed). Surrounding
+    /// whitespace is ignored; a blank token is a 400.
+    // At least one character that is not Unicode `White_Space` (what `str::trim` removes),
+    // spelled out so that every regex dialect reads it alike.
+    #[oai(
+        deserialize_with = "json_string",
+        validator(
+            pattern = r"[^\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        )
+    )]
     pub token: String,
 }
 
@@ -229,17 +268,21 @@ pub struct CheckItem {
 /// Who an accepted token speaks for.
 #[derive(Debug, Clone, Object, Serialize)]
 pub struct Identity {
-    /// `sub`.
+    /// `sub`; `null` when the token has none.
+    #[oai(nullable)]
     pub sub: Option<String>,
-    /// `iss`.
+    /// `iss`; `null` when the token has none.
+    #[oai(nullable)]
     pub issuer: Option<String>,
-    /// `client_id` / `azp`.
+    /// `client_id` / `azp`; `null` when the token has neither.
+    #[oai(nullable)]
     pub client_id: Option<String>,
     /// `aud`.
     pub audiences: Vec<String>,
     /// Granted scopes (normalised).
     pub scopes: Vec<String>,
-    /// `exp`, seconds since the Unix epoch.
+    /// `exp`, seconds since the Unix epoch; `null` when the token has none.
+    #[oai(nullable)]
     pub exp: Option<i64>,
 }
 
@@ -261,36 +304,61 @@ pub struct ToolAccess {
 /// The answer of `POST /admin/v1/tokens/explain` (also what `warden explain-token` prints).
 #[derive(Debug, Clone, Object, Serialize)]
 pub struct TokenExplanation {
-    /// The provider the token routes to (absent when routing failed).
+    /// The provider the token routes to; `null` when routing failed.
+    #[oai(nullable)]
     pub provider: Option<String>,
     /// Whether the guard would accept it for the MCP endpoint.
     pub accepted: bool,
     /// `accepted` or the rejection reason (`expired`, `wrong_audience`, …; the
     /// `outcome` label of `warden_auth_decisions_total`).
     pub outcome: String,
-    /// The rejection as the guard reports it.
+    /// The rejection as the guard reports it; `null` when accepted.
+    #[oai(nullable)]
     pub error: Option<String>,
-    /// HTTP status the MCP endpoint would answer with on rejection (401, 403, 400, 503).
+    /// HTTP status the MCP endpoint would answer with on rejection (401, 403, 400, 503);
+    /// `null` when accepted.
+    #[oai(nullable)]
     pub status: Option<u16>,
     /// Every check in order.
     pub checks: Vec<CheckItem>,
-    /// The identity, when accepted.
+    /// The identity when accepted, else `null`.
+    #[oai(nullable)]
     pub identity: Option<Identity>,
     /// Per-tool access.
     pub tools: Vec<ToolAccess>,
 }
 
-/// `POST /admin/v1/dev/tokens` (the options of `warden token`).
+/// `POST /admin/v1/dev/tokens` (the options of `warden token`). Every field is optional
+/// (absent or `null` = the default); unknown fields are rejected (the document says
+/// `additionalProperties: false`).
 #[derive(Debug, Clone, Object)]
 #[oai(deny_unknown_fields)]
 pub struct DevTokenRequest {
-    /// Subject; default `alice`.
+    /// Subject; default `alice`. Must not be blank.
+    #[oai(
+        nullable,
+        deserialize_with = "json_string_or_null",
+        validator(
+            pattern = r"[^\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        )
+    )]
     pub sub: Option<String>,
     /// Space-delimited scopes; default `news:read profile`.
+    #[oai(nullable, deserialize_with = "json_string_or_null")]
     pub scope: Option<String>,
-    /// Lifetime (`1h`, `15m`, `90s`); default `1h`.
+    /// Lifetime: one to four whole-number spans, each 1 to 999999 of a unit from seconds
+    /// to years (`s`, `m`, `h`, `d`, `w`, `M`, `y` or their long forms), optionally
+    /// separated by one space: `90s`, `15m`, `1h`, `1h 30m`, `2 days`. Default `1h`.
+    #[oai(
+        nullable,
+        deserialize_with = "json_string_or_null",
+        validator(
+            pattern = r"^[1-9][0-9]{0,5} ?(?:seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?|M|years?|yrs?|y)(?: ?[1-9][0-9]{0,5} ?(?:seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?|M|years?|yrs?|y)){0,3}$"
+        )
+    )]
     pub ttl: Option<String>,
-    /// Audience; default the canonical MCP URL.
+    /// Audience; default the canonical MCP URL (also when empty).
+    #[oai(nullable, deserialize_with = "json_string_or_null")]
     pub aud: Option<String>,
 }
 
