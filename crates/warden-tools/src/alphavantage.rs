@@ -17,7 +17,7 @@ use crate::feed::{parse_body, Article, BodyError, Notice};
 use crate::ticker::Ticker;
 use crate::ToolsError;
 
-/// Name of this upstream in [`Event::Upstream`].
+/// Name of this upstream in [`Event::Upstream`](warden_core::Event::Upstream).
 pub(crate) const UPSTREAM: &str = "alphavantage";
 /// Articles requested per call (ranked by relevance upstream).
 const FEED_LIMIT: &str = "50";

@@ -75,7 +75,8 @@ impl Request {
     }
 
     /// Another method, headers and body (for adapters such as openidconnect's
-    /// HTTP client). Header values stay as given; mark secrets sensitive.
+    /// HTTP client). Header values stay as given (mark secrets sensitive); the
+    /// body of every status is read, as with [`read_body_of_any_status`](Self::read_body_of_any_status).
     pub fn raw(method: Method, url: impl Into<String>, headers: HeaderMap, body: Vec<u8>) -> Self {
         Self {
             method,
