@@ -60,7 +60,7 @@ pub use provider::{
     BuildError, ProviderContext, ProviderFactory, ProviderRegistry, ProviderSet, Route,
     LEGACY_SSE_PATH,
 };
-pub use rejection::{Rejection, Transport};
+pub use rejection::{Rejection, Transport, HEADER_MISMATCH};
 pub use secret::{Secret, REDACTED};
 pub use tool::{RegisteredTool, Tool, ToolError, ToolOutput, ToolRegistry, ToolSpec};
 pub use verifier::{CacheStats, Check, KeyInfo, ProviderDescriptor, ProviderStatus, Verifier};

@@ -12,12 +12,61 @@ struct Envelope<'a> {
     method: Option<std::borrow::Cow<'a, str>>,
     #[serde(default)]
     params: Option<Params>,
+    #[serde(default)]
+    id: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
 struct Params {
     #[serde(default)]
     name: Option<serde_json::Value>,
+    #[serde(default)]
+    uri: Option<serde_json::Value>,
+    #[serde(default, rename = "taskId")]
+    task_id: Option<serde_json::Value>,
+}
+
+/// The routing fields of a JSON-RPC message body, as MCP headers mirror them
+/// (MCP 2026-07-28 `Mcp-Method`, `Mcp-Name`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Routing {
+    /// The top-level `method` (`Mcp-Method` mirrors it).
+    pub method: Option<String>,
+    /// What `Mcp-Name` mirrors for this method, when the method has one:
+    /// `params.name` of `tools/call` and `prompts/get`, `params.uri` of
+    /// `resources/read`, `resources/subscribe` and `resources/unsubscribe`,
+    /// `params.taskId` of `tasks/*`. `Some("")` when the method has one but the
+    /// body carries none (or not a string).
+    pub name: Option<String>,
+    /// The request `id` (`null` for a notification or when absent).
+    pub id: serde_json::Value,
+}
+
+/// Reads `method`, the `Mcp-Name` source field and `id` of a single JSON-RPC
+/// message. `None` when the body is not a JSON object with those shapes (the
+/// MCP layer answers such bodies).
+pub fn peek_routing(body: &[u8]) -> Option<Routing> {
+    let envelope = serde_json::from_slice::<Envelope<'_>>(body).ok()?;
+    let method = envelope.method.map(|m| m.into_owned());
+    let string = |v: Option<serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    };
+    let name = match (method.as_deref(), envelope.params) {
+        (Some("tools/call" | "prompts/get"), params) => Some(string(params.and_then(|p| p.name))),
+        (Some("resources/read" | "resources/subscribe" | "resources/unsubscribe"), params) => {
+            Some(string(params.and_then(|p| p.uri)))
+        }
+        (Some(m), params) if m.starts_with("tasks/") => {
+            Some(string(params.and_then(|p| p.task_id)))
+        }
+        _ => None,
+    };
+    Some(Routing {
+        method,
+        name,
+        id: envelope.id.unwrap_or(serde_json::Value::Null),
+    })
 }
 
 /// What an MCP POST body asks for, as far as auth cares.
@@ -38,7 +87,9 @@ pub fn peek_call(body: &[u8]) -> McpCall {
             params:
                 Some(Params {
                     name: Some(serde_json::Value::String(name)),
+                    ..
                 }),
+            ..
         }) if m == "tools/call" => McpCall::ToolCall(name),
         _ => McpCall::Other,
     }
@@ -65,6 +116,29 @@ mod tests {
             McpCall::Other
         );
         assert_eq!(peek_call(b"[]"), McpCall::Other);
+        assert_eq!(
+            peek_routing(br#"{"id":7,"method":"resources/read","params":{"uri":"file:///a"}}"#),
+            Some(Routing {
+                method: Some("resources/read".into()),
+                name: Some("file:///a".into()),
+                id: serde_json::json!(7),
+            })
+        );
+        assert_eq!(
+            peek_routing(br#"{"method":"tools/list","params":{"name":"x"}}"#).and_then(|r| r.name),
+            None,
+            "tools/list has no Mcp-Name"
+        );
+        assert_eq!(
+            peek_routing(br#"{"method":"tools/call","params":{}}"#).and_then(|r| r.name),
+            Some(String::new())
+        );
+        assert_eq!(
+            peek_routing(br#"{"method":"tools/call","params":{"name":"whoami"}}"#)
+                .and_then(|r| r.name),
+            Some("whoami".into())
+        );
+        assert_eq!(peek_routing(b"[1]"), None);
         assert_eq!(peek_call(b"not json"), McpCall::Other);
     }
 

@@ -84,12 +84,14 @@ pub enum Rejection {
         /// What to do instead.
         hint: &'static str,
     },
-    /// An MCP header disagrees with the JSON-RPC body (400).
+    /// An MCP 2026-07-28 request whose `Mcp-Method`/`Mcp-Name` header is
+    /// missing or disagrees with its JSON-RPC body: 400 with the JSON-RPC error
+    /// `HeaderMismatch` (-32020), as the specification requires.
     HeaderMismatch {
-        /// The header (`Mcp-Method`, `Mcp-Name`).
-        header: &'static str,
-        /// What the body says (the header must say the same).
-        body_value: String,
+        /// What is wrong (which header, what it said, what the body says).
+        message: String,
+        /// The request's JSON-RPC `id`, echoed in the error.
+        id: serde_json::Value,
     },
     /// The request headers are larger than the limit (431).
     HeadersTooLarge {
@@ -183,13 +185,7 @@ impl Rejection {
                     .into()
             }
             Rejection::MethodNotAllowed { hint, .. } => (*hint).into(),
-            Rejection::HeaderMismatch { header, body_value } => {
-                let mut shown: String = body_value.chars().take(100).collect();
-                if shown.len() < body_value.len() {
-                    shown.push('…');
-                }
-                format!("the {header} header does not match the request body ({shown:?})")
-            }
+            Rejection::HeaderMismatch { message, .. } => message.clone(),
             Rejection::HeadersTooLarge { size, limit } => {
                 format!("request headers take {size} bytes; the limit is {limit}")
             }
@@ -211,11 +207,20 @@ impl Rejection {
     }
 
     /// The HTTP response: the single mapping of warden's request-path errors.
+    /// The body is `{"error": …, "error_description": …}`, except for
+    /// [`Rejection::HeaderMismatch`], which MCP answers with a JSON-RPC error.
     pub fn to_response(&self) -> Response<String> {
-        let body = serde_json::json!({
-            "error": self.error_code(),
-            "error_description": self.description(),
-        })
+        let body = match self {
+            Rejection::HeaderMismatch { message, id } => serde_json::json!({
+                "jsonrpc": "2.0",
+                "id": id,
+                "error": { "code": HEADER_MISMATCH, "message": message },
+            }),
+            _ => serde_json::json!({
+                "error": self.error_code(),
+                "error_description": self.description(),
+            }),
+        }
         .to_string();
         let mut resp = Response::new(body);
         *resp.status_mut() = self.status();
@@ -243,6 +248,9 @@ impl Rejection {
         resp
     }
 }
+
+/// The JSON-RPC error code of MCP's `HeaderMismatch` (MCP 2026-07-28).
+pub const HEADER_MISMATCH: i64 = -32020;
 
 /// Seconds, rounded up.
 fn whole_seconds(d: Duration) -> u64 {
@@ -281,8 +289,8 @@ mod tests {
                 hint: "use GET",
             },
             Rejection::HeaderMismatch {
-                header: "Mcp-Name",
-                body_value: "whoami".into(),
+                message: "Mcp-Name header `x` does not match body value `whoami`".into(),
+                id: serde_json::json!(1),
             },
             Rejection::HeadersTooLarge { size: 9, limit: 8 },
             Rejection::Timeout {
@@ -294,6 +302,11 @@ mod tests {
             assert!(resp.status().is_client_error() || resp.status().is_server_error());
             assert_eq!(resp.headers()["content-type"], "application/json");
             let b = body(r);
+            if let Rejection::HeaderMismatch { .. } = r {
+                assert_eq!(b["error"]["code"], HEADER_MISMATCH);
+                assert_eq!(b["id"], 1);
+                continue;
+            }
             assert_eq!(b["error"], r.error_code());
             assert!(!b["error_description"].as_str().unwrap().is_empty());
         }
