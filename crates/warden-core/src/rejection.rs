@@ -186,13 +186,12 @@ impl Rejection {
             }
             Rejection::MethodNotAllowed { hint, .. } => (*hint).into(),
             Rejection::HeaderMismatch { message, .. } => message.clone(),
-            Rejection::HeadersTooLarge { size, limit } => {
-                format!("request headers take {size} bytes; the limit is {limit}")
+            Rejection::HeadersTooLarge { limit, .. } => {
+                format!("request headers exceed {limit} bytes")
             }
-            Rejection::Timeout { after } => format!(
-                "the request did not complete within {} s",
-                whole_seconds(*after)
-            ),
+            Rejection::Timeout { after } => {
+                format!("the request did not complete within {after:?}")
+            }
         }
     }
 

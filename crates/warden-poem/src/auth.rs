@@ -7,10 +7,13 @@ use poem::{
 };
 use warden_core::{AuthInfo, BearerGuard};
 
-use crate::response::{challenge_response, json_error};
+use crate::response::rejection_response;
 
-/// Authenticates every request with a [`BearerGuard`]; on success the
-/// [`AuthInfo`] is inserted into the request extensions (read it with [`Caller`]).
+/// Authenticates every request with a [`BearerGuard`] ([`BearerGuard::check`]:
+/// one decision, one mapping to HTTP); on success the [`AuthInfo`] is inserted
+/// into the request extensions (read it with [`Caller`]). `OPTIONS` (CORS
+/// preflight) passes unauthenticated. The tower equivalent is
+/// `warden_tower::BearerLayer`.
 #[derive(Clone)]
 pub struct BearerAuth {
     guard: Arc<BearerGuard>,
@@ -33,6 +36,14 @@ impl BearerAuth {
     }
 }
 
+impl std::fmt::Debug for BearerAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BearerAuth")
+            .field("required_scopes", &self.required_scopes)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<E: Endpoint> Middleware<E> for BearerAuth {
     type Output = BearerAuthEndpoint<E>;
 
@@ -45,6 +56,7 @@ impl<E: Endpoint> Middleware<E> for BearerAuth {
 }
 
 /// The endpoint produced by [`BearerAuth`].
+#[derive(Debug)]
 pub struct BearerAuthEndpoint<E> {
     inner: E,
     auth: BearerAuth,
@@ -58,15 +70,16 @@ impl<E: Endpoint> Endpoint for BearerAuthEndpoint<E> {
             return self.inner.call(req).await.map(IntoResponse::into_response);
         }
         let guard = &self.auth.guard;
-        let info = match guard
+        let checked = guard
             .check_headers(req.headers(), req.uri().query(), &self.auth.required_scopes)
-            .await
-        {
-            Ok(info) => info,
-            Err(e) => return Ok(challenge_response(&guard.challenge(&e))),
-        };
-        req.extensions_mut().insert(info);
-        self.inner.call(req).await.map(IntoResponse::into_response)
+            .await;
+        match checked {
+            Ok(info) => {
+                req.extensions_mut().insert(info);
+                self.inner.call(req).await.map(IntoResponse::into_response)
+            }
+            Err(e) => Ok(rejection_response(&guard.reject(&e))),
+        }
     }
 }
 
@@ -80,7 +93,8 @@ impl<'a> FromRequest<'a> for Caller {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> Result<Self> {
         match req.extensions().get::<AuthInfo>() {
             Some(info) => Ok(Caller(info.clone())),
-            None => Err(poem::Error::from_response(json_error(
+            // A wiring mistake (no middleware on the route), not a caller's error.
+            None => Err(poem::Error::from_response(crate::response::json_error(
                 poem::http::StatusCode::UNAUTHORIZED,
                 "invalid_request",
                 "this route is not behind warden's BearerAuth middleware",

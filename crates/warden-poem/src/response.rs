@@ -1,33 +1,22 @@
 //! Rendering warden answers as poem responses.
 
-use poem::http::{header, HeaderValue, StatusCode};
+use poem::http::StatusCode;
 use poem::Response;
-use warden_core::Challenge;
+use warden_core::Rejection;
 
-/// Renders a [`Challenge`] (the single auth-error → HTTP mapping of
-/// warden-core) as a poem response.
-pub fn challenge_response(challenge: &Challenge) -> Response {
-    let status = StatusCode::from_u16(challenge.status).unwrap_or(StatusCode::UNAUTHORIZED);
-    let mut resp = Response::builder()
-        .status(status)
-        .content_type("application/json")
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(challenge.body.to_json());
-    if let Some(value) = challenge
-        .www_authenticate
-        .as_deref()
-        .and_then(|v| HeaderValue::from_str(v).ok())
-    {
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, value);
-    }
-    if let Some(secs) = challenge.retry_after {
-        resp.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
+/// Renders a [`Rejection`] as a poem response. The status, headers and body
+/// come from [`Rejection::to_response`], the one mapping of warden's
+/// request-path errors to HTTP; this only changes the response type.
+pub fn rejection_response(rejection: &Rejection) -> Response {
+    let (parts, body) = rejection.to_response().into_parts();
+    let mut resp = Response::builder().status(parts.status).body(body);
+    *resp.headers_mut() = parts.headers;
     resp
 }
 
-/// A JSON error response `{ "error": code, "error_description": description }`.
+/// A JSON error response `{ "error": code, "error_description": description }`
+/// for answers outside the auth and MCP path (the authorization server
+/// metadata mirror's 503).
 pub fn json_error(status: StatusCode, code: &str, description: &str) -> Response {
     Response::builder()
         .status(status)

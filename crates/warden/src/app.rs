@@ -12,9 +12,8 @@ use warden_core::{
 };
 use warden_dev::{DevConfig, DevIssuer};
 use warden_mcp::{InFlight, ListTools, LocalSessionManager, McpOptions, WardenMcp};
-use warden_poem::{
-    metadata_endpoint, LegacySse, McpEndpoint, OriginPolicy, RateLimit, SessionBindings,
-};
+use warden_poem::{mcp_endpoint, metadata_endpoint, OriginPolicy};
+use warden_tower::{LegacySse, McpLayer, RateLimit, SessionBindings};
 
 use crate::as_mirror::AsMetadataMirror;
 use crate::limits::RequestLimits;
@@ -161,11 +160,11 @@ impl App {
             guard.clone(),
             tools.clone(),
             "/messages",
-            config.server.max_body_bytes,
             streams.clone(),
         )
-        .with_rate_limit(rate_limit.clone())
-        .with_challenge(ChallengeContext {
+        .max_body_bytes(config.server.max_body_bytes)
+        .rate_limit(rate_limit.clone())
+        .challenge(ChallengeContext {
             resource_metadata: metadata_url(&config.server.public_url, LEGACY_SSE_PATH),
             ..guard.challenge_context().clone()
         });
@@ -263,42 +262,52 @@ impl App {
         hosts
     }
 
-    /// The public HTTP surface: MCP, metadata, dev issuer.
-    pub fn routes(&self) -> impl Endpoint<Output = Response> {
-        let cfg = &self.config;
-        let server = mcp_server(
-            cfg,
+    /// The rmcp handler serving this host's tools.
+    pub fn mcp_server(&self) -> WardenMcp {
+        mcp_server(
+            &self.config,
             &self.tools,
             &self.guard,
             &self.observer,
             &self.in_flight,
-        );
-        let options = McpOptions {
+        )
+    }
+
+    /// The MCP request path of this host (auth, rate limit, body cap, tool
+    /// scopes, sessions, in-flight accounting), to put in front of
+    /// [`App::mcp_server`]'s Streamable HTTP service.
+    pub fn mcp_layer(&self) -> McpLayer {
+        let layer = McpLayer::new(self.guard.clone(), self.tools.clone())
+            .max_body_bytes(self.config.server.max_body_bytes)
+            .rate_limit(self.rate_limit.clone())
+            .in_flight(self.in_flight.clone())
+            .sessions(self.sessions.clone());
+        if self.config.server.stateless {
+            layer
+        } else {
+            layer.sessions_fail_closed()
+        }
+    }
+
+    /// rmcp's Streamable HTTP options for this host.
+    pub fn mcp_options(&self) -> McpOptions {
+        let cfg = &self.config;
+        McpOptions {
             stateless: cfg.server.stateless,
             allowed_hosts: self.allowed_hosts(),
             max_body_bytes: cfg.server.max_body_bytes,
             shutdown: self.streams.clone(),
             sessions: self.mcp_sessions.clone(),
-        };
-        let service = warden_mcp::streamable_http_service(server, &options);
-        let mcp = McpEndpoint::new(
-            service,
-            self.guard.clone(),
-            self.tools.clone(),
-            self.sessions.clone(),
-            cfg.server.max_body_bytes,
-        )
-        .with_rate_limit(self.rate_limit.clone())
-        .with_in_flight(self.in_flight.clone());
-        let mcp = if cfg.server.stateless {
-            mcp
-        } else {
-            mcp.with_sessions_fail_closed()
         }
-        .with(OriginPolicy::new(
-            &cfg.server.public_url,
-            &cfg.server.allowed_origins,
-        ));
+    }
+
+    /// The public HTTP surface: MCP, metadata, dev issuer.
+    pub fn routes(&self) -> impl Endpoint<Output = Response> {
+        let cfg = &self.config;
+        let service = warden_mcp::streamable_http_service(self.mcp_server(), &self.mcp_options());
+        let mcp = mcp_endpoint(tower::Layer::layer(&self.mcp_layer(), service)).with(
+            OriginPolicy::new(&cfg.server.public_url, &cfg.server.allowed_origins),
+        );
         let mcp = Arc::new(mcp.map_to_response().boxed());
         let path = cfg.server.mcp_path.clone();
         let mut route = Route::new()
@@ -327,8 +336,14 @@ impl App {
         let legacy = &self.legacy;
         let origins = OriginPolicy::new(&cfg.server.public_url, &cfg.server.allowed_origins);
         route = route
-            .at(LEGACY_SSE_PATH, legacy.sse_endpoint().with(origins.clone()))
-            .at("/messages", legacy.messages_endpoint().with(origins));
+            .at(
+                LEGACY_SSE_PATH,
+                mcp_endpoint(legacy.sse_service()).with(origins.clone()),
+            )
+            .at(
+                "/messages",
+                mcp_endpoint(legacy.messages_service()).with(origins),
+            );
         route = route.at("/healthz", get(poem::endpoint::make_sync(|_| "ok")));
         let classifier = RouteClassifier::new([
             cfg.server.mcp_path.clone(),

@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
-use poem::http::StatusCode;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use serde::{Deserialize, Serialize};
-use warden_poem::{json_error, RateLimit, RateLimitKey};
+use warden_core::Rejection;
+use warden_poem::rejection_response;
+use warden_tower::{RateLimit, RateLimitKey};
 
 /// `[limits]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -113,32 +114,16 @@ impl<E: Endpoint> Endpoint for RequestLimitsEndpoint<E> {
             .map(|(k, v)| k.as_str().len() + v.len() + 4)
             .sum();
         if size > self.limits.max_header_bytes {
-            return Ok(json_error(
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                "request_header_fields_too_large",
-                &format!(
-                    "request headers exceed {} bytes",
-                    self.limits.max_header_bytes
-                ),
-            ));
+            return Ok(rejection_response(&Rejection::HeadersTooLarge {
+                size,
+                limit: self.limits.max_header_bytes,
+            }));
         }
         match tokio::time::timeout(self.limits.timeout, self.inner.call(req)).await {
             Ok(result) => result.map(IntoResponse::into_response),
-            Err(_) => {
-                let mut resp = json_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "timeout",
-                    &format!(
-                        "the request did not complete within {:?}",
-                        self.limits.timeout
-                    ),
-                );
-                resp.headers_mut().insert(
-                    poem::http::header::RETRY_AFTER,
-                    poem::http::HeaderValue::from_static("1"),
-                );
-                Ok(resp)
-            }
+            Err(_) => Ok(rejection_response(&Rejection::Timeout {
+                after: self.limits.timeout,
+            })),
         }
     }
 }

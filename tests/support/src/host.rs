@@ -1,15 +1,39 @@
-//! Starting a real warden host in-process on 127.0.0.1:0.
+//! Starting a real warden host in-process on 127.0.0.1:0 — warden's own poem
+//! host, or the same configuration embedded in the axum example app
+//! (`crates/warden-tower/examples/axum.rs`).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use warden::{App, Config, Running};
 use warden_core::SharedObserver;
+
+#[allow(dead_code, unreachable_pub, missing_docs)]
+#[path = "../../../crates/warden-tower/examples/axum.rs"]
+mod axum_example;
+
+/// Which HTTP front serves the host's guard and tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Front {
+    /// warden's own host (poem, every route).
+    Poem,
+    /// The axum embedding example: `/mcp` behind `McpLayer`, the metadata
+    /// documents, `/api/hello` behind `BearerLayer`.
+    Axum,
+}
+
+impl Front {
+    /// Both fronts.
+    pub const ALL: [Front; 2] = [Front::Poem, Front::Axum];
+}
 
 /// A running warden host with its public URL.
 pub struct TestHost {
     pub running: Option<Running>,
     pub url: String,
     pub data_dir: tempfile::TempDir,
+    /// The app when served by the axum front.
+    axum: Option<(Arc<App>, tokio::task::JoinHandle<()>)>,
 }
 
 impl TestHost {
@@ -20,7 +44,16 @@ impl TestHost {
         Self::start_with(toml, warden_core::noop_observer()).await
     }
 
+    /// Starts warden with `toml`, served by `front`.
+    pub async fn start_on(front: Front, toml: &str) -> TestHost {
+        Self::start_front(front, toml, warden_core::noop_observer()).await
+    }
+
     pub async fn start_with(toml: &str, observer: SharedObserver) -> TestHost {
+        Self::start_front(Front::Poem, toml, observer).await
+    }
+
+    async fn start_front(front: Front, toml: &str, observer: SharedObserver) -> TestHost {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         drop(listener);
@@ -39,11 +72,44 @@ impl TestHost {
             config.admin.bind = "127.0.0.1:0".parse().unwrap();
         }
         let app = App::build(config, observer).expect("app");
-        let running = warden::serve(app).await.expect("serve");
-        TestHost {
-            running: Some(running),
-            url,
-            data_dir,
+        match front {
+            Front::Poem => {
+                let running = warden::serve(app).await.expect("serve");
+                TestHost {
+                    running: Some(running),
+                    url,
+                    data_dir,
+                    axum: None,
+                }
+            }
+            Front::Axum => {
+                let app = Arc::new(app);
+                app.warm_up();
+                let path = app.config.server.mcp_path.clone();
+                let router = axum_example::router(axum_example::Parts {
+                    guard: app.guard.clone(),
+                    tools: app.tools.clone(),
+                    server: app.mcp_server(),
+                    public_url: url.clone(),
+                    metadata: app.protected_resource_metadata(&path),
+                    mcp: app.mcp_options(),
+                });
+                let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                    .await
+                    .expect("bind the axum front");
+                let shutdown = app.shutdown.clone();
+                let handle = tokio::spawn(async move {
+                    let _ = axum::serve(listener, router)
+                        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                        .await;
+                });
+                TestHost {
+                    running: None,
+                    url,
+                    data_dir,
+                    axum: Some((app, handle)),
+                }
+            }
         }
     }
 
@@ -63,7 +129,11 @@ impl TestHost {
     }
 
     pub fn app(&self) -> &App {
-        &self.running.as_ref().unwrap().app
+        match (&self.running, &self.axum) {
+            (Some(running), _) => &running.app,
+            (None, Some((app, _))) => app,
+            (None, None) => panic!("host stopped"),
+        }
     }
 
     /// A dev token (requires a dev provider).
@@ -100,6 +170,10 @@ impl TestHost {
         if let Some(r) = self.running.take() {
             r.shutdown().await;
         }
+        if let Some((app, handle)) = self.axum.take() {
+            app.shutdown.cancel();
+            let _ = handle.await;
+        }
     }
 }
 
@@ -107,6 +181,9 @@ impl Drop for TestHost {
     fn drop(&mut self) {
         if let Some(r) = &self.running {
             r.app.shutdown.cancel();
+        }
+        if let Some((app, _)) = &self.axum {
+            app.shutdown.cancel();
         }
     }
 }
