@@ -1,7 +1,11 @@
-//! Issue F item 1: the attack corpus. Every known JWT/OAuth bearer attack is
+//! The attack corpus. Every known JWT/OAuth bearer attack is
 //! sent to the real host over loopback and must get its expected status
 //! (401/403/400) with the right `WWW-Authenticate` kind, never 200 and never
 //! 5xx. Cases are named; every failure names its case.
+//!
+//! Every case runs against both HTTP fronts: warden's own poem host and the
+//! axum embedding example (`crates/warden-tower/examples/axum.rs`) serving the
+//! same configuration.
 //!
 //! Providers under attack: `kind = "jwt"` on a [`FakeIdp`] (RS256 + ES256,
 //! `require_typ = "at+jwt"`), the embedded dev issuer, and an RFC 7662
@@ -17,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
-use warden_test_support::host::TestHost;
+use warden_test_support::host::{Front, TestHost};
 use warden_test_support::idp::{FakeIdp, Trap};
 use warden_test_support::tokens::TestKey;
 
@@ -326,12 +330,14 @@ async fn idp() -> FakeIdp {
 #[tokio::test]
 async fn jwt_provider_refuses_every_jwt_attack() {
     let idp = idp().await;
-    let host = TestHost::start(&config(&idp)).await;
-    let mcp = host.mcp_url();
-    wait_accepted(&host, &idp.access_token(mcp.as_str(), "alice", "news:read")).await;
-    let cases = cases_jwt::jwt_cases(&idp, &mcp);
-    assert!(cases.len() >= 50, "corpus shrank to {}", cases.len());
-    run_cases(&host, &cases).await;
+    for front in Front::ALL {
+        let host = TestHost::start_on(front, &config(&idp)).await;
+        let mcp = host.mcp_url();
+        wait_accepted(&host, &idp.access_token(mcp.as_str(), "alice", "news:read")).await;
+        let cases = cases_jwt::jwt_cases(&idp, &mcp);
+        assert!(cases.len() >= 50, "corpus shrank to {}", cases.len());
+        run_cases(&host, &cases).await;
+    }
 }
 
 #[tokio::test]
@@ -357,48 +363,56 @@ async fn jku_x5u_and_embedded_jwk_headers_are_never_fetched() {
 #[tokio::test]
 async fn huge_tokens_are_rejected_before_any_crypto_or_fetch() {
     let idp = idp().await;
-    let host = TestHost::start(&config(&idp)).await;
-    let mcp = host.mcp_url();
-    wait_accepted(&host, &idp.access_token(mcp.as_str(), "alice", "news:read")).await;
-    let before = idp.counts();
-    let cases = cases_jwt::huge_token_cases(&idp, &mcp);
-    run_cases(&host, &cases).await;
-    let after = idp.counts();
-    assert_eq!(after.jwks, before.jwks, "a huge token caused a JWKS fetch");
-    assert_eq!(
-        after.introspection, before.introspection,
-        "a huge token was sent to introspection"
-    );
-    assert_eq!(
-        after.total(),
-        before.total(),
-        "a huge token reached the IdP"
-    );
+    for front in Front::ALL {
+        let host = TestHost::start_on(front, &config(&idp)).await;
+        let mcp = host.mcp_url();
+        wait_accepted(&host, &idp.access_token(mcp.as_str(), "alice", "news:read")).await;
+        let before = idp.counts();
+        let cases = cases_jwt::huge_token_cases(&idp, &mcp);
+        run_cases(&host, &cases).await;
+        let after = idp.counts();
+        assert_eq!(after.jwks, before.jwks, "a huge token caused a JWKS fetch");
+        assert_eq!(
+            after.introspection, before.introspection,
+            "a huge token was sent to introspection"
+        );
+        assert_eq!(
+            after.total(),
+            before.total(),
+            "a huge token reached the IdP"
+        );
+    }
 }
 
 #[tokio::test]
 async fn dev_provider_refuses_forgeries() {
     let idp = idp().await;
-    let host = TestHost::start(&config(&idp)).await;
-    wait_accepted(&host, &host.dev_token("alice", "news:read")).await;
-    run_cases(&host, &cases_other::dev_cases(&host)).await;
+    for front in Front::ALL {
+        let host = TestHost::start_on(front, &config(&idp)).await;
+        wait_accepted(&host, &host.dev_token("alice", "news:read")).await;
+        run_cases(&host, &cases_other::dev_cases(&host)).await;
+    }
 }
 
 #[tokio::test]
 async fn introspection_provider_refuses_non_access_and_foreign_tokens() {
     let idp = idp().await;
-    let host = TestHost::start(&config(&idp)).await;
-    let cases = cases_other::introspection_cases(&idp, &host.mcp_url());
-    run_cases(&host, &cases).await;
+    for front in Front::ALL {
+        let host = TestHost::start_on(front, &config(&idp)).await;
+        let cases = cases_other::introspection_cases(&idp, &host.mcp_url());
+        run_cases(&host, &cases).await;
+    }
 }
 
 #[tokio::test]
 async fn transport_attacks_header_query_cookie_body() {
     let idp = idp().await;
-    let host = TestHost::start(&config(&idp)).await;
-    let valid = host.dev_token("alice", "news:read");
-    wait_accepted(&host, &valid).await;
-    run_cases(&host, &cases_other::transport_cases(&valid)).await;
+    for front in Front::ALL {
+        let host = TestHost::start_on(front, &config(&idp)).await;
+        let valid = host.dev_token("alice", "news:read");
+        wait_accepted(&host, &valid).await;
+        run_cases(&host, &cases_other::transport_cases(&valid)).await;
+    }
 }
 
 #[tokio::test]
@@ -429,43 +443,45 @@ async fn per_tool_scopes_cannot_be_smuggled_past_the_body_peek() {
         "[tools.news_sentiment]",
         "[tools.whoami]\nrequired_scopes = [\"profile\"]\n[tools.news_sentiment]",
     );
-    let host = TestHost::start(&cfg).await;
-    let weak = host.dev_token("mallory", "news:read");
-    wait_accepted(&host, &weak).await;
-    let http = reqwest::Client::new();
-    // Control: with the scope, the same stateless request shape runs the tool,
-    // so a smuggled body that is merely "not understood" cannot pass as refused.
-    let strong = host.dev_token("alice", "news:read profile");
-    let control = Case::bearer("control", strong.as_str(), Expect::Accepted)
-        .with_body("application/json", &cases_other::smuggled_tool_calls()[0].1);
-    let reply = send(&http, &host.mcp_url(), &control).await;
-    assert!(
-        reply.status == 200 && reply.body.contains("alice"),
-        "control tools/call did not run whoami: {} {}",
-        reply.status,
-        reply.body
-    );
-    let mut failures = Vec::new();
-    for (name, body) in cases_other::smuggled_tool_calls() {
-        let case = Case::bearer(name.as_str(), weak.as_str(), Expect::InsufficientScope)
-            .with_body("application/json", &body);
-        let reply = send(&http, &host.mcp_url(), &case).await;
-        let parsed: Value = serde_json::from_str(&reply.body).unwrap_or(Value::Null);
-        let ran = reply.body.contains("mallory")
-            || parsed["result"]["structuredContent"].is_object()
-            || parsed.as_array().is_some_and(|items| {
-                items
-                    .iter()
-                    .any(|m| m["result"]["structuredContent"].is_object())
-            });
-        if ran || reply.status >= 500 {
-            failures.push(format!(
-                "[{name}] whoami ran without its scope (or 5xx): {} {}",
-                reply.status, reply.body
-            ));
+    for front in Front::ALL {
+        let host = TestHost::start_on(front, &cfg).await;
+        let weak = host.dev_token("mallory", "news:read");
+        wait_accepted(&host, &weak).await;
+        let http = reqwest::Client::new();
+        // Control: with the scope, the same stateless request shape runs the tool,
+        // so a smuggled body that is merely "not understood" cannot pass as refused.
+        let strong = host.dev_token("alice", "news:read profile");
+        let control = Case::bearer("control", strong.as_str(), Expect::Accepted)
+            .with_body("application/json", &cases_other::smuggled_tool_calls()[0].1);
+        let reply = send(&http, &host.mcp_url(), &control).await;
+        assert!(
+            reply.status == 200 && reply.body.contains("alice"),
+            "control tools/call did not run whoami: {} {}",
+            reply.status,
+            reply.body
+        );
+        let mut failures = Vec::new();
+        for (name, body) in cases_other::smuggled_tool_calls() {
+            let case = Case::bearer(name.as_str(), weak.as_str(), Expect::InsufficientScope)
+                .with_body("application/json", &body);
+            let reply = send(&http, &host.mcp_url(), &case).await;
+            let parsed: Value = serde_json::from_str(&reply.body).unwrap_or(Value::Null);
+            let ran = reply.body.contains("mallory")
+                || parsed["result"]["structuredContent"].is_object()
+                || parsed.as_array().is_some_and(|items| {
+                    items
+                        .iter()
+                        .any(|m| m["result"]["structuredContent"].is_object())
+                });
+            if ran || reply.status >= 500 {
+                failures.push(format!(
+                    "[{name}] whoami ran without its scope (or 5xx): {} {}",
+                    reply.status, reply.body
+                ));
+            }
         }
+        assert!(failures.is_empty(), "{front:?}: {}", failures.join("\n"));
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// A JSON object with `base`'s members, where `overrides` members replace
