@@ -252,7 +252,9 @@ impl BearerGuard {
         &self.challenge
     }
 
-    /// Runs a token through every check without serving anything.
+    /// Runs a token through every check without serving anything: the same
+    /// run as serving ([`ProviderSet::run`] and the resource's scope check),
+    /// with a trace. Records no decision.
     pub async fn explain(&self, token: &str) -> Explanation {
         let token = token.trim();
         let mut checks = Vec::new();
@@ -265,75 +267,29 @@ impl BearerGuard {
                 result: Err(e),
             };
         }
-        let route = match self.providers.route(token) {
-            Ok(r) => r,
-            Err(e) => {
-                checks.push(Check::new("routing", false, e.to_string()));
-                return Explanation {
-                    provider: None,
-                    checks,
-                    result: Err(e),
-                };
-            }
-        };
-        let candidates = match route {
-            crate::provider::Route::Issuer(p) => vec![p],
-            crate::provider::Route::Opaque(list) => list,
-        };
-        let mut unavailable = None;
-        let mut last = None;
-        for p in candidates {
-            let name = p.descriptor().name.clone();
-            checks.push(Check::new(
-                "routing",
-                true,
-                format!("provider {name} ({})", p.descriptor().kind),
-            ));
-            let (mut steps, result) = p.explain(token).await;
-            checks.append(&mut steps);
-            let result = result.and_then(|info| {
-                match self
+        let verdict = self.providers.run(token, Some(&mut checks)).await;
+        let (provider, result) = match verdict {
+            Ok(info) => {
+                let scoped = self
                     .policy
-                    .check_scopes(&info.scopes, &self.policy.required_scopes)
-                {
-                    Ok(()) => {
-                        checks.push(Check::new(
-                            "scopes",
-                            true,
-                            format!(
-                                "granted {:?} cover required {:?}",
-                                info.scopes, self.policy.required_scopes
-                            ),
-                        ));
-                        Ok(info)
-                    }
-                    Err(e) => {
-                        checks.push(Check::new("scopes", false, e.to_string()));
-                        Err(e)
-                    }
-                }
-            });
-            if result.is_ok() {
-                return Explanation {
-                    provider: Some(name),
-                    checks,
-                    result,
-                };
+                    .check_scopes(&info.scopes, &self.policy.required_scopes);
+                checks.push(match &scoped {
+                    Ok(()) => Check::new(
+                        "scopes",
+                        true,
+                        format!(
+                            "granted {:?} cover required {:?}",
+                            info.scopes, self.policy.required_scopes
+                        ),
+                    ),
+                    Err(e) => Check::new("scopes", false, e.to_string()),
+                });
+                (Some(info.provider.clone()), scoped.map(|()| info))
             }
-            // The same verdict as `ProviderSet::verify`: the first "could not verify"
-            // wins over "invalid" (503, not 401), else the last rejection.
-            match &result {
-                Err(e) if e.is_unavailable() => {
-                    unavailable.get_or_insert((name, result));
-                }
-                _ => last = Some((name, result)),
-            }
-        }
-        let (name, result) = unavailable
-            .or(last)
-            .unwrap_or_else(|| ("none".into(), Err(AuthError::Inactive)));
+            Err((name, e)) => ((name != "none" || checks.len() > 1).then_some(name), Err(e)),
+        };
         Explanation {
-            provider: Some(name),
+            provider,
             checks,
             result,
         }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{jwt_peek, AuthError, AuthInfo, SharedObserver, Verifier};
+use crate::{jwt_peek, AuthError, AuthInfo, Check, SharedObserver, Verifier};
 
 /// Where hosts serve the legacy HTTP+SSE transport (MCP 2024-11-05).
 pub const LEGACY_SSE_PATH: &str = "/sse";
@@ -255,28 +255,60 @@ impl ProviderSet {
     /// Returns the identity, or the error together with the name of the
     /// provider that decided (`"none"` when routing failed).
     pub async fn verify(&self, token: &str) -> Result<AuthInfo, (String, AuthError)> {
-        match self.route(token).map_err(|e| ("none".to_string(), e))? {
-            Route::Issuer(p) => p
-                .verify(token)
-                .await
-                .map_err(|e| (p.descriptor().name.clone(), e)),
-            Route::Opaque(list) => {
-                let mut unavailable = None;
-                let mut last = None;
-                for p in list {
-                    match p.verify(token).await {
-                        Ok(info) => return Ok(info),
-                        Err(e) if e.is_unavailable() => {
-                            unavailable.get_or_insert((p.descriptor().name.clone(), e));
-                        }
-                        Err(e) => last = Some((p.descriptor().name.clone(), e)),
-                    }
+        self.run(token, None).await
+    }
+
+    /// The one verification run, serving ([`ProviderSet::verify`]) and
+    /// explaining alike: route, then ask the provider(s) in order. With a
+    /// `trace`, each step is recorded there and providers run their traced
+    /// verification ([`Verifier::explain`]); the verdict is the same either way.
+    ///
+    /// An opaque token tried on several providers gets the first acceptance;
+    /// failing that, the first "could not verify" (503, fail closed but
+    /// honest) wins over "invalid", else the last rejection.
+    pub async fn run(
+        &self,
+        token: &str,
+        mut trace: Option<&mut Vec<Check>>,
+    ) -> Result<AuthInfo, (String, AuthError)> {
+        let candidates = match self.route(token) {
+            Ok(Route::Issuer(p)) => vec![p],
+            Ok(Route::Opaque(list)) => list,
+            Err(e) => {
+                if let Some(t) = trace.as_deref_mut() {
+                    t.push(Check::new("routing", false, e.to_string()));
                 }
-                Err(unavailable
-                    .or(last)
-                    .unwrap_or_else(|| ("none".into(), AuthError::Inactive)))
+                return Err(("none".to_string(), e));
+            }
+        };
+        let mut unavailable = None;
+        let mut last = None;
+        for p in candidates {
+            let name = &p.descriptor().name;
+            let result = match trace.as_deref_mut() {
+                Some(t) => {
+                    t.push(Check::new(
+                        "routing",
+                        true,
+                        format!("provider {name} ({})", p.descriptor().kind),
+                    ));
+                    let (mut steps, result) = p.explain(token).await;
+                    t.append(&mut steps);
+                    result
+                }
+                None => p.verify(token).await,
+            };
+            match result {
+                Ok(info) => return Ok(info),
+                Err(e) if e.is_unavailable() => {
+                    unavailable.get_or_insert((name.clone(), e));
+                }
+                Err(e) => last = Some((name.clone(), e)),
             }
         }
+        Err(unavailable
+            .or(last)
+            .unwrap_or_else(|| ("none".into(), AuthError::Inactive)))
     }
 
     /// `authorization_servers` for the PRM: every provider's, de-duplicated, in order.
