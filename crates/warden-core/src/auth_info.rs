@@ -39,20 +39,6 @@ impl AuthInfo {
     pub fn principal(&self) -> crate::Principal {
         crate::Principal::of(self)
     }
-
-    /// A stable key identifying the principal (superseded by [`AuthInfo::principal`]).
-    ///
-    /// Two tokens of the same user obtained through the same client map to the
-    /// same key; tokens of different users, clients or providers never do.
-    pub fn principal_key(&self) -> String {
-        format!(
-            "{}\u{1f}{}\u{1f}{}\u{1f}{}",
-            self.provider,
-            self.issuer.as_deref().unwrap_or(""),
-            self.subject.as_deref().unwrap_or(""),
-            self.client_id.as_deref().unwrap_or("")
-        )
-    }
 }
 
 #[cfg(test)]
@@ -60,7 +46,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn principal_key_distinguishes_subjects_and_providers() {
+    fn principal_distinguishes_subjects_and_providers() {
         let alice = AuthInfo {
             subject: Some("alice".into()),
             provider: "dev".into(),
@@ -74,8 +60,8 @@ mod tests {
             provider: "corp".into(),
             ..alice.clone()
         };
-        assert_ne!(alice.principal_key(), bob.principal_key());
-        assert_ne!(alice.principal_key(), other.principal_key());
-        assert_eq!(alice.principal_key(), alice.clone().principal_key());
+        assert_ne!(alice.principal(), bob.principal());
+        assert_ne!(alice.principal(), other.principal());
+        assert_eq!(alice.principal(), alice.clone().principal());
     }
 }

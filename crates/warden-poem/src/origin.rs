@@ -1,80 +1,30 @@
-//! Origin validation (DNS-rebinding protection) and CORS for the MCP endpoint.
+//! Origin validation (DNS-rebinding protection) and CORS for poem routes:
+//! warden-tower's [`OriginPolicy`](warden_tower::OriginPolicy) — one rule for
+//! every front — plus poem's CORS middleware driven by the same rule.
 
-use std::sync::Arc;
-
-use poem::http::{header, Method, StatusCode};
+use poem::http::Method;
 use poem::middleware::Cors;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
+use warden_tower::{ALLOWED_HEADERS, EXPOSED_HEADERS};
 
-use crate::response::json_error;
+use crate::response::rejection_response;
 
-/// Request headers browsers may send to the MCP endpoint.
-pub const ALLOWED_HEADERS: [&str; 5] = [
-    "authorization",
-    "content-type",
-    "mcp-protocol-version",
-    "mcp-session-id",
-    "last-event-id",
-];
-
-/// Response headers browsers may read.
-pub const EXPOSED_HEADERS: [&str; 2] = ["www-authenticate", "mcp-session-id"];
-
-/// Which browser origins may call the MCP endpoint.
-///
-/// Allowed: the origin of `public_url`, loopback origins (`http://localhost:*`,
-/// `http://127.0.0.1:*`, `http://[::1]:*`, any scheme), and the configured
-/// extras. Requests without `Origin` (non-browser clients) pass. Any other
-/// Origin gets 403 with a JSON body, before authentication.
+/// Which browser origins may call a route, as a poem middleware: a request
+/// whose `Origin` the policy refuses gets 403 JSON before anything else runs;
+/// allowed ones get CORS headers. The rule itself (RFC 6454 tuples, loopback
+/// origins, the configured extras) is [`warden_tower::OriginPolicy`].
 #[derive(Debug, Clone)]
-pub struct OriginPolicy {
-    allowed: Arc<Vec<String>>,
-}
-
-fn normalise(origin: &str) -> String {
-    origin.trim().trim_end_matches('/').to_ascii_lowercase()
-}
-
-fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let authority = rest.split('/').next()?;
-    Some(normalise(&format!("{scheme}://{authority}")))
-}
-
-fn is_loopback_origin(origin: &str) -> bool {
-    let Some((_, rest)) = origin.split_once("://") else {
-        return false;
-    };
-    let host = if let Some(v6) = rest.strip_prefix('[') {
-        v6.split(']')
-            .next()
-            .map(|h| format!("[{h}]"))
-            .unwrap_or_default()
-    } else {
-        rest.split(':').next().unwrap_or("").to_string()
-    };
-    matches!(host.as_str(), "localhost" | "[::1]")
-        || host.starts_with("127.")
-            && host.split('.').count() == 4
-            && host.split('.').all(|p| p.parse::<u8>().is_ok())
-}
+pub struct OriginPolicy(warden_tower::OriginPolicy);
 
 impl OriginPolicy {
     /// The policy for a server reachable at `public_url` plus `extra` origins.
     pub fn new(public_url: &str, extra: &[String]) -> Self {
-        let mut allowed: Vec<String> = extra.iter().map(|o| normalise(o)).collect();
-        if let Some(o) = origin_of(public_url) {
-            allowed.push(o);
-        }
-        Self {
-            allowed: Arc::new(allowed),
-        }
+        Self(warden_tower::OriginPolicy::new(public_url, extra))
     }
 
     /// Whether a request carrying this `Origin` value may proceed.
     pub fn allows(&self, origin: &str) -> bool {
-        let o = normalise(origin);
-        is_loopback_origin(&o) || self.allowed.contains(&o)
+        self.0.allows(origin)
     }
 
     /// A poem CORS middleware consistent with this policy.
@@ -102,6 +52,7 @@ impl<E: Endpoint> Middleware<E> for OriginPolicy {
 }
 
 /// The endpoint produced by [`OriginPolicy`].
+#[derive(Debug)]
 pub struct OriginEndpoint<E> {
     inner: E,
     policy: OriginPolicy,
@@ -111,19 +62,8 @@ impl<E: Endpoint> Endpoint for OriginEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> Result<Self::Output> {
-        if let Some(origin) = req.headers().get(header::ORIGIN) {
-            let ok = origin
-                .to_str()
-                .map(|o| self.policy.allows(o))
-                .unwrap_or(false);
-            if !ok {
-                tracing::warn!(origin = ?origin, "rejected request from a disallowed Origin");
-                return Ok(json_error(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    "Origin is not allowed (DNS-rebinding protection); add it to server.allowed_origins",
-                ));
-            }
+        if let Err(rejection) = self.policy.0.check(req.headers()) {
+            return Ok(rejection_response(&rejection));
         }
         self.inner.call(req).await.map(IntoResponse::into_response)
     }
@@ -132,21 +72,54 @@ impl<E: Endpoint> Endpoint for OriginEndpoint<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use poem::http::StatusCode;
 
-    #[test]
-    fn origins() {
+    #[tokio::test]
+    async fn cors_uses_the_same_policy() {
+        use poem::{handler, EndpointExt};
+
+        #[handler]
+        fn ok() -> &'static str {
+            "ok"
+        }
         let p = OriginPolicy::new(
-            "https://MCP.example.com/base",
-            &["https://app.example".into()],
+            "https://mcp.example.com:443",
+            &["https://app.example.com:443/".into()],
         );
-        assert!(p.allows("https://mcp.example.com"));
-        assert!(p.allows("https://app.example/"));
-        assert!(p.allows("http://localhost:6274"));
-        assert!(p.allows("http://127.0.0.1:3000"));
-        assert!(p.allows("http://[::1]:8080"));
-        assert!(!p.allows("http://evil.example"));
-        assert!(!p.allows("http://localhost.evil.example"));
-        assert!(!p.allows("http://127.0.0.1.evil.example"));
-        assert!(!p.allows("null"));
+        let ep = ok.with(p);
+        for (origin, allowed) in [
+            ("https://mcp.example.com", true),
+            ("https://app.example.com", true),
+            ("http://mcp.example.com", false),
+            ("https://app.example.com:8443", false),
+        ] {
+            let preflight = Request::builder()
+                .method(Method::OPTIONS)
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .finish();
+            let resp = ep.get_response(preflight).await;
+            let acao = resp
+                .headers()
+                .get("access-control-allow-origin")
+                .map(|v| v.to_str().unwrap().to_string());
+            if allowed {
+                assert!(resp.status().is_success(), "{origin}: {resp:?}");
+                assert_eq!(acao.as_deref(), Some(origin), "{origin}");
+            } else {
+                assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{origin}");
+                assert_eq!(acao, None, "{origin}");
+            }
+            let post = Request::builder()
+                .method(Method::POST)
+                .header("origin", origin)
+                .finish();
+            let expected = if allowed {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(ep.get_response(post).await.status(), expected, "{origin}");
+        }
     }
 }
