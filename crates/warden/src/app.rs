@@ -53,6 +53,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// The legacy HTTP+SSE transport's state.
     pub legacy: LegacySse,
+    /// The mirror of the primary provider's AS metadata, when it has one.
+    as_mirror: Option<AsMetadataMirror>,
 }
 
 /// Sends every event to several observers.
@@ -168,7 +170,9 @@ impl App {
             resource_metadata: metadata_url(&config.server.public_url, LEGACY_SSE_PATH),
             ..guard.challenge_context().clone()
         });
+        let as_mirror = as_metadata_mirror(&guard, dev.as_ref(), &observer)?;
         Ok(Self {
+            as_mirror,
             mcp_sessions: Arc::new(LocalSessionManager::default()),
             streams,
             in_flight,
@@ -223,31 +227,6 @@ impl App {
             m.resource_documentation = Some(self.config.resource.documentation_url.clone());
         }
         m
-    }
-
-    /// The mirror of the primary provider's AS metadata (2025-03-26 clients).
-    fn as_metadata_mirror(&self) -> Option<AsMetadataMirror> {
-        let primary = self.guard.providers().providers().first()?;
-        let descriptor = primary.descriptor();
-        if descriptor.kind == "dev" {
-            return self
-                .dev
-                .as_ref()
-                .map(|d| AsMetadataMirror::fixed(d.metadata()));
-        }
-        let issuer = descriptor.authorization_servers.first()?;
-        match AsMetadataMirror::remote(
-            &descriptor.name,
-            issuer.clone(),
-            Duration::from_secs(5),
-            self.observer.clone(),
-        ) {
-            Ok(mirror) => Some(mirror),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot build the authorization server metadata mirror; /.well-known/oauth-authorization-server is not served");
-                None
-            }
-        }
     }
 
     /// The hosts accepted in `Host` headers by the MCP endpoint.
@@ -330,7 +309,7 @@ impl App {
                 route = route.at(p, ep);
             }
         }
-        if let Some(mirror) = self.as_metadata_mirror() {
+        if let Some(mirror) = self.as_mirror.clone() {
             route = route.at("/.well-known/oauth-authorization-server", mirror);
         }
         let legacy = &self.legacy;
@@ -416,6 +395,39 @@ fn mcp_server(
     WardenMcp::new(tools.clone(), guard.clone(), observer.clone(), list)
         .with_name(config.resource.name.clone())
         .with_in_flight(in_flight.clone())
+}
+
+/// The mirror of the primary provider's AS metadata (2025-03-26 clients look
+/// for it on the MCP origin). A mirror whose HTTP client cannot be built is a
+/// startup error.
+fn as_metadata_mirror(
+    guard: &BearerGuard,
+    dev: Option<&Arc<DevIssuer>>,
+    observer: &SharedObserver,
+) -> Result<Option<AsMetadataMirror>, HostError> {
+    let Some(primary) = guard.providers().providers().first() else {
+        return Ok(None);
+    };
+    let descriptor = primary.descriptor();
+    if descriptor.kind == "dev" {
+        return Ok(dev.map(|d| AsMetadataMirror::fixed(d.metadata())));
+    }
+    let Some(issuer) = descriptor.authorization_servers.first() else {
+        return Ok(None);
+    };
+    AsMetadataMirror::remote(
+        &descriptor.name,
+        issuer.clone(),
+        Duration::from_secs(5),
+        observer.clone(),
+    )
+    .map(Some)
+    .map_err(|e| {
+        HostError::Runtime(format!(
+            "the authorization server metadata mirror for provider {}: {e}",
+            descriptor.name
+        ))
+    })
 }
 
 fn build_dev(
