@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# warden load test (issue G). Builds release, then measures with ONE set of wrk
+# warden load test. Builds release, then measures with ONE set of wrk
 # settings, on loopback only:
 #   (a)  baseline: benches' minimal poem server answering the same JSON POST (no auth, no MCP)
 #   (g)  the baseline handler behind warden's bearer guard (auth, no MCP)

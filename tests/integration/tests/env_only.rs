@@ -1,4 +1,4 @@
-//! Issue B behaviour 1, "one env-only setup": the real `warden` binary,
+//! One env-only setup: the real `warden` binary,
 //! started with no config file at all, configured only by environment
 //! variables — `WARDEN_*` plus the Scalekit tutorial's `SCALEKIT_*` names —
 //! or only by a `.env` file in its working directory; and `check-config`

@@ -1,4 +1,4 @@
-//! Issue E items 7 and 8 at the HTTP level: the legacy HTTP+SSE transport
+//! At the HTTP level: the legacy HTTP+SSE transport
 //! (2024-11-05) behind the same guard, and the AS-metadata mirror on the MCP origin.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Issue F item 3: request limits of the host — body cap (413), header cap
+//! Request limits of the host — body cap (413), header cap
 //! (431), per-request timeout (503/504 JSON), the optional per-subject /
 //! per-client rate limit (429 + `Retry-After`), and graceful shutdown on a
 //! real SIGTERM that lets in-flight requests finish.

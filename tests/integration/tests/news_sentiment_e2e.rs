@@ -1,4 +1,4 @@
-//! Issue C end to end: `news_sentiment` through the real host over MCP, with a
+//! End to end: `news_sentiment` through the real host over MCP, with a
 //! `news:read` dev token, against the fake Alpha Vantage; and the 403 step-up without it.
 
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! Issue F item 5: drive every error path with logs captured at TRACE (JSON)
+//! Drive every error path with logs captured at TRACE (JSON)
 //! and prove that no token, client secret, admin token or Alpha Vantage API
 //! key appears in the logs, in any HTTP answer (status line, headers, body),
 //! in `/metrics`, or in the admin API (`/admin/v1/config`, `/providers`,

@@ -1,4 +1,4 @@
-//! Issue A item 9: every rejection path, logs captured at TRACE as JSON;
+//! Every rejection path, logs captured at TRACE as JSON;
 //! no token string ever appears in logs or responses.
 
 use serde_json::json;

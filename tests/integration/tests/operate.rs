@@ -1,4 +1,4 @@
-//! Issue D end to end: the admin listener of the real host, its auth, redaction,
+//! Operating end to end: the admin listener of the real host, its auth, redaction,
 //! `/metrics` after driving every path, the dashboards' and alerts' series
 //! checked against a real scrape, and a real Prometheus scraping warden.
 

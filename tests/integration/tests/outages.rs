@@ -1,4 +1,4 @@
-//! Issue F item 2: broken identity providers and a broken Alpha Vantage.
+//! Broken identity providers and a broken Alpha Vantage.
 //! warden answers 503 + `Retry-After` when it cannot verify (never a false
 //! 401), keeps serving what it can (cached keys and verdicts), and recovers
 //! on its own. Waits are bounded polls; nothing asserts on timing.

@@ -1,4 +1,4 @@
-//! Issue A item 10: an existing poem app protecting its own routes with
+//! An existing poem app protecting its own routes with
 //! warden-poem's `BearerAuth`, verifying JWTs of the fake IdP over real HTTP.
 
 use std::sync::Arc;

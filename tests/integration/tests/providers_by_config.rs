@@ -1,4 +1,4 @@
-//! Issue B at the host level, over real loopback HTTP against fake IdPs:
+//! Providers chosen by config, at the host level, over real loopback HTTP against fake IdPs:
 //! the example configs in `config/` switch the provider without code changes
 //! (behaviour 1), several providers serve at once with JWTs routed by `iss`
 //! and opaque tokens tried in order (2), and a host whose IdPs are down

@@ -1,4 +1,4 @@
-//! Issue A: the bearer guard, PRM, MCP over Streamable HTTP, whoami, step-up,
+//! The spine: the bearer guard, PRM, MCP over Streamable HTTP, whoami, step-up,
 //! session binding, Origin/CORS — against the real host on loopback.
 
 use serde_json::{json, Value};

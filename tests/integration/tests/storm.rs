@@ -1,4 +1,4 @@
-//! Issue G: a storm of concurrent requests carrying one token warden has never
+//! A storm of concurrent requests carrying one token warden has never
 //! seen costs the identity provider exactly one introspection call
 //! (single-flight per token hash), and later requests are answered from the
 //! cache. Real host (`kind = "introspection"`), real fake IdP, loopback HTTP.
