@@ -176,24 +176,7 @@ impl Upstream {
 
     /// Fetches a JSON object: a 2xx answer whose body parses as one.
     pub async fn json(&self, request: Request) -> Result<JsonDocument, UpstreamError> {
-        self.call(request, |reply| {
-            let reply = reply?.error_for_status()?;
-            match serde_json::from_slice::<Value>(&reply.body) {
-                Ok(value @ Value::Object(_)) => Ok(JsonDocument {
-                    value,
-                    max_age: reply.max_age,
-                }),
-                Ok(_) => Err(UpstreamError::NotJson {
-                    url: reply.url,
-                    reason: "the document is not an object".into(),
-                }),
-                Err(e) => Err(UpstreamError::NotJson {
-                    url: reply.url,
-                    reason: e.to_string(),
-                }),
-            }
-        })
-        .await
+        self.call(request, |reply| json_object(reply?)).await
     }
 
     fn emit(&self, outcome: &'static str, started: Instant) {
@@ -286,6 +269,26 @@ impl Upstream {
             body.extend_from_slice(&chunk);
         }
         Ok(body)
+    }
+}
+
+/// The JSON object of a 2xx answer; [`UpstreamError::Status`] or
+/// [`UpstreamError::NotJson`] otherwise.
+pub(crate) fn json_object(reply: Reply) -> Result<JsonDocument, UpstreamError> {
+    let reply = reply.error_for_status()?;
+    match serde_json::from_slice::<Value>(&reply.body) {
+        Ok(value @ Value::Object(_)) => Ok(JsonDocument {
+            value,
+            max_age: reply.max_age,
+        }),
+        Ok(_) => Err(UpstreamError::NotJson {
+            url: reply.url,
+            reason: "the document is not an object".into(),
+        }),
+        Err(e) => Err(UpstreamError::NotJson {
+            url: reply.url,
+            reason: e.to_string(),
+        }),
     }
 }
 

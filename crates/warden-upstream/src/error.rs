@@ -89,6 +89,34 @@ pub enum UpstreamError {
         /// The parse error, or what was found instead.
         reason: String,
     },
+    /// A metadata document ([`discover`](crate::discover)) names another
+    /// issuer than the configured one.
+    #[error("{url}: document issuer {found:?} does not match the configured issuer {expected:?}")]
+    IssuerMismatch {
+        /// The URL of the document.
+        url: String,
+        /// The configured issuer.
+        expected: String,
+        /// The document's `issuer` (empty when it has none).
+        found: String,
+    },
+    /// No candidate URL served a metadata document for the issuer
+    /// ([`discover`](crate::discover)): each was missing or unusable.
+    #[error("no metadata document for issuer {issuer}: {}", join(.tried))]
+    NoMetadata {
+        /// The configured issuer.
+        issuer: String,
+        /// What each candidate URL gave, in the order tried.
+        tried: Vec<UpstreamError>,
+    },
+}
+
+fn join(errors: &[UpstreamError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl UpstreamError {
@@ -98,8 +126,11 @@ impl UpstreamError {
         match self {
             UpstreamError::Timeout { .. } => "timeout",
             UpstreamError::Status { status, .. } => status_outcome(*status),
-            UpstreamError::TooLarge { .. } | UpstreamError::NotJson { .. } => "invalid_response",
-            UpstreamError::Client { .. }
+            UpstreamError::TooLarge { .. }
+            | UpstreamError::NotJson { .. }
+            | UpstreamError::IssuerMismatch { .. } => "invalid_response",
+            UpstreamError::NoMetadata { .. }
+            | UpstreamError::Client { .. }
             | UpstreamError::InvalidPolicy { .. }
             | UpstreamError::InvalidUrl { .. }
             | UpstreamError::InvalidHeader { .. }
@@ -117,6 +148,24 @@ impl UpstreamError {
             | UpstreamError::Transport { .. } => true,
             UpstreamError::Status { status, .. } => *status >= 500 || *status == 429,
             _ => false,
+        }
+    }
+
+    /// The URL the error is about, when it concerns one request.
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            UpstreamError::InvalidUrl { url, .. }
+            | UpstreamError::Timeout { url, .. }
+            | UpstreamError::Connect { url, .. }
+            | UpstreamError::Transport { url, .. }
+            | UpstreamError::TooLarge { url, .. }
+            | UpstreamError::Status { url, .. }
+            | UpstreamError::NotJson { url, .. }
+            | UpstreamError::IssuerMismatch { url, .. } => Some(url),
+            UpstreamError::Client { .. }
+            | UpstreamError::InvalidPolicy { .. }
+            | UpstreamError::InvalidHeader { .. }
+            | UpstreamError::NoMetadata { .. } => None,
         }
     }
 }

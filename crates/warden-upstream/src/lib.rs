@@ -23,6 +23,11 @@
 //! * exactly one [`Event::Upstream`](warden_core::Event::Upstream) per call,
 //!   labelled with the upstream's name (`idp:<provider>`, `alphavantage`).
 //!
+//! [`discover`] is the one way warden finds an authorization server's
+//! metadata from its issuer (OpenID Connect Discovery, then RFC 8414; the
+//! document must name the configured issuer), with the same rules for every
+//! provider and for the metadata mirror.
+//!
 //! A client that cannot be built is an error ([`Upstream::new`]), never a
 //! silent fallback to a client without limits.
 //!
@@ -79,6 +84,7 @@
 #![deny(missing_docs)]
 
 mod client;
+mod discovery;
 mod error;
 mod headers;
 mod oidc;
@@ -92,6 +98,7 @@ pub mod testing;
 mod tests;
 
 pub use client::{JsonDocument, Outcome, Reply, Upstream};
+pub use discovery::{discover, discover_with, metadata_urls, Discovered, Prefer};
 pub use error::{status_outcome, UpstreamError};
 pub use headers::{parse_max_age, parse_retry_after, MAX_RETRY_AFTER};
 pub use oidc::{HttpFuture, OidcHttpRequest, OidcHttpResponse};

@@ -8,7 +8,9 @@
 //! * [`TestServer::huge_with_length`] does the same but announces the size in
 //!   `Content-Length` (the client can refuse before reading);
 //! * [`TestServer::answering`] answers every request with one fixed response
-//!   (for tests of the well-behaved path).
+//!   (for tests of the well-behaved path);
+//! * [`TestServer::routed`] answers by request path, 404 elsewhere (for
+//!   tests that need several documents on one origin, such as discovery).
 //!
 //! Every server stops when dropped.
 
@@ -26,8 +28,70 @@ pub const FIFTY_MB: u64 = 50 * 1024 * 1024;
 #[derive(Clone)]
 enum Behaviour {
     Silent,
-    Huge { bytes: u64, announce: bool },
+    Huge {
+        bytes: u64,
+        announce: bool,
+    },
     Fixed(Arc<Vec<u8>>),
+    /// Full responses by request path; anything else is answered 404.
+    Routed(Arc<Vec<(String, Vec<u8>)>>),
+}
+
+/// One answer of a [`TestServer::routed`] server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The request path it answers (without query).
+    pub path: String,
+    /// The status code.
+    pub status: u16,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// The body (sent with its `Content-Length`).
+    pub body: String,
+}
+
+impl Route {
+    /// `200` with an `application/json` body.
+    pub fn json(path: impl Into<String>, body: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.into(),
+        }
+    }
+
+    /// `status` with `headers` and `body`.
+    pub fn status(
+        path: impl Into<String>,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: impl Into<String>,
+    ) -> Self {
+        Self {
+            path: path.into(),
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_string(), (*v).to_string()))
+                .collect(),
+            body: body.into(),
+        }
+    }
+}
+
+/// A complete HTTP/1.1 response that closes the connection.
+fn response_bytes(status: u16, headers: &[(String, String)], body: &str) -> Vec<u8> {
+    let mut response = format!(
+        "HTTP/1.1 {status} Test\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        response.push_str(&format!("{name}: {value}\r\n"));
+    }
+    response.push_str("\r\n");
+    response.push_str(body);
+    response.into_bytes()
 }
 
 /// A loopback HTTP server that misbehaves in one way.
@@ -87,17 +151,28 @@ impl TestServer {
             .await
             .expect("bind 127.0.0.1:0");
         let origin = format!("http://{}", listener.local_addr().expect("local address"));
-        let body = body(&origin);
-        let mut response = format!(
-            "HTTP/1.1 {status} Test\r\ncontent-length: {}\r\nconnection: close\r\n",
-            body.len()
-        );
-        for (name, value) in headers {
-            response.push_str(&format!("{name}: {value}\r\n"));
-        }
-        response.push_str("\r\n");
-        response.push_str(&body);
-        Self::serve_on(listener, Behaviour::Fixed(Arc::new(response.into_bytes())))
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v)| ((*n).to_string(), (*v).to_string()))
+            .collect();
+        let response = response_bytes(status, &headers, &body(&origin));
+        Self::serve_on(listener, Behaviour::Fixed(Arc::new(response)))
+    }
+
+    /// Answers each request by its path with the matching [`Route`] (the
+    /// first one listed wins), `404` for any other path. `routes` gets the
+    /// server's origin (`http://127.0.0.1:PORT`), e.g. for documents that
+    /// name their own issuer.
+    pub async fn routed(routes: impl FnOnce(&str) -> Vec<Route>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let origin = format!("http://{}", listener.local_addr().expect("local address"));
+        let routes = routes(&origin)
+            .into_iter()
+            .map(|r| (r.path, response_bytes(r.status, &r.headers, &r.body)))
+            .collect();
+        Self::serve_on(listener, Behaviour::Routed(Arc::new(routes)))
     }
 
     async fn start(behaviour: Behaviour) -> Self {
@@ -168,6 +243,14 @@ impl TestServer {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
+
+    /// The paths requested so far, in order (from the request lines).
+    pub fn paths(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .map(|head| request_path(head).to_string())
+            .collect()
+    }
 }
 
 struct Connection {
@@ -205,6 +288,17 @@ impl Connection {
                 let _ = stream.write_all(&response).await;
                 let _ = stream.shutdown().await;
             }
+            Behaviour::Routed(routes) => {
+                let head = String::from_utf8_lossy(&head[..end]);
+                let path = request_path(&head);
+                let not_found = response_bytes(404, &[], "");
+                let response = routes
+                    .iter()
+                    .find(|(p, _)| p == path)
+                    .map_or(&not_found, |(_, r)| r);
+                let _ = stream.write_all(response).await;
+                let _ = stream.shutdown().await;
+            }
             Behaviour::Silent => {
                 // Keep the connection open, never answer.
                 while let Ok(n) = stream.read(&mut buf).await {
@@ -238,4 +332,10 @@ impl Connection {
             }
         }
     }
+}
+
+/// The path of a request head's request line, without the query.
+fn request_path(head: &str) -> &str {
+    let target = head.split_whitespace().nth(1).unwrap_or("");
+    target.split('?').next().unwrap_or("")
 }

@@ -11,7 +11,7 @@ use poem::{Endpoint, IntoResponse, Request, Response, Result};
 use serde_json::Value;
 use tokio::sync::Mutex;
 use warden_core::SharedObserver;
-use warden_upstream::{Upstream, UpstreamError, UpstreamPolicy};
+use warden_upstream::{Prefer, Upstream, UpstreamError, UpstreamPolicy};
 
 /// How long a fetched document is served without asking again.
 const FRESH_FOR: Duration = Duration::from_secs(300);
@@ -26,7 +26,6 @@ enum Source {
     Remote {
         issuer: String,
         http: Upstream,
-        timeout: Duration,
         fresh_for: Duration,
         state: Mutex<State>,
     },
@@ -51,10 +50,12 @@ impl AsMetadataMirror {
     }
 
     /// A mirror of the metadata of the authorization server `issuer` of
-    /// provider `provider`, fetched (RFC 8414, then OpenID discovery) through
-    /// the shared outbound policy — every fetch ends within `timeout` for all
-    /// candidate URLs together, documents above 512 KiB are refused — and
-    /// cached for five minutes. While the server is unreachable the stale
+    /// provider `provider`, found by [`warden_upstream::discover_with`] with
+    /// the RFC 8414 document first ([`Prefer::OAuthMetadata`]: RFC 8414, then
+    /// OpenID discovery; the document must name `issuer`) through the shared
+    /// outbound policy — every fetch ends within `timeout` for all candidate
+    /// URLs together, documents above 512 KiB are refused — and cached for
+    /// five minutes. While the server is unreachable the stale
     /// copy is served (or a 503 when there is none), and it is asked again
     /// at most every 30 s. Fetches are reported as `Event::Upstream`
     /// `idp:<provider>`.
@@ -82,7 +83,6 @@ impl AsMetadataMirror {
         Ok(Self(Arc::new(Source::Remote {
             issuer: issuer.into().trim_end_matches('/').to_string(),
             http,
-            timeout,
             fresh_for,
             state: Mutex::new(State::default()),
         })))
@@ -94,7 +94,6 @@ impl AsMetadataMirror {
             Source::Remote {
                 issuer,
                 http,
-                timeout,
                 fresh_for,
                 state,
             } => {
@@ -111,14 +110,15 @@ impl AsMetadataMirror {
                 {
                     return stale;
                 }
-                match fetch(http, issuer, *timeout).await {
-                    Ok(doc) => {
-                        st.cached = Some((Instant::now(), doc.clone()));
+                // The document is served as found, its `issuer` included.
+                match warden_upstream::discover_with(http, issuer, Prefer::OAuthMetadata).await {
+                    Ok(found) => {
+                        st.cached = Some((Instant::now(), found.document.clone()));
                         st.failed_at = None;
-                        Some(doc)
+                        Some(found.document)
                     }
-                    Err(reasons) => {
-                        tracing::warn!(issuer = %issuer, error = %reasons, stale = stale.is_some(),
+                    Err(e) => {
+                        tracing::warn!(issuer = %issuer, error = %e, stale = stale.is_some(),
                             "could not fetch authorization server metadata to mirror");
                         st.failed_at = Some(Instant::now());
                         stale
@@ -127,57 +127,6 @@ impl AsMetadataMirror {
             }
         }
     }
-}
-
-/// Tries the candidate URLs in order, all within `timeout`; the first
-/// document whose `issuer` is `issuer` wins. `Err` lists what each gave.
-async fn fetch(http: &Upstream, issuer: &str, timeout: Duration) -> Result<Value, String> {
-    let deadline = Instant::now() + timeout;
-    let mut failures = Vec::new();
-    for url in candidate_urls(issuer) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            failures.push(format!("{url}: not tried, no time left"));
-            break;
-        }
-        let request = warden_upstream::Request::get(url.as_str()).timeout(left);
-        match http.json(request).await {
-            Ok(doc)
-                if doc
-                    .value
-                    .get("issuer")
-                    .and_then(Value::as_str)
-                    .map(|i| i.trim_end_matches('/'))
-                    == Some(issuer) =>
-            {
-                return Ok(doc.value);
-            }
-            Ok(_) => failures.push(format!("{url}: the document is for another issuer")),
-            Err(e) => failures.push(e.to_string()),
-        }
-    }
-    Err(failures.join("; "))
-}
-
-/// RFC 8414 §3.1 path-inserted URL first, then OpenID discovery, then the RFC 8414 suffix form.
-fn candidate_urls(issuer: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Ok(url) = url::Url::parse(issuer) {
-        let origin = url.origin().ascii_serialization();
-        let path = url.path().trim_end_matches('/');
-        out.push(format!(
-            "{origin}/.well-known/oauth-authorization-server{path}"
-        ));
-    }
-    for url in [
-        format!("{issuer}/.well-known/openid-configuration"),
-        format!("{issuer}/.well-known/oauth-authorization-server"),
-    ] {
-        if !out.contains(&url) {
-            out.push(url);
-        }
-    }
-    out
 }
 
 impl Endpoint for AsMetadataMirror {
@@ -222,7 +171,7 @@ impl Endpoint for AsMetadataMirror {
 mod tests {
     use super::*;
     use warden_core::noop_observer;
-    use warden_upstream::testing::{TestServer, FIFTY_MB};
+    use warden_upstream::testing::{Route, TestServer, FIFTY_MB};
 
     const TIMEOUT: Duration = Duration::from_millis(300);
     /// Generous: "ended long before the server would have", not a timing assertion.
@@ -253,8 +202,16 @@ mod tests {
 
     #[test]
     fn candidates() {
+        // The order the mirror asks in: the RFC 8414 document first.
+        let urls = |issuer| {
+            warden_upstream::metadata_urls(issuer, Prefer::OAuthMetadata)
+                .unwrap()
+                .into_iter()
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(
-            candidate_urls("https://idp.example/tenant"),
+            urls("https://idp.example/tenant"),
             [
                 "https://idp.example/.well-known/oauth-authorization-server/tenant",
                 "https://idp.example/tenant/.well-known/openid-configuration",
@@ -262,7 +219,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            candidate_urls("https://idp.example"),
+            urls("https://idp.example"),
             [
                 "https://idp.example/.well-known/oauth-authorization-server",
                 "https://idp.example/.well-known/openid-configuration",
@@ -306,6 +263,31 @@ mod tests {
             "{}",
             server.body_bytes_sent()
         );
+    }
+
+    #[tokio::test]
+    async fn the_rfc8414_document_is_mirrored_unchanged() {
+        let server = TestServer::routed(|origin| {
+            vec![
+                Route::json(
+                    "/.well-known/openid-configuration",
+                    format!(r#"{{"issuer":"{origin}/","from":"openid"}}"#),
+                ),
+                Route::json(
+                    "/.well-known/oauth-authorization-server",
+                    format!(r#"{{"issuer":"{origin}/","from":"rfc8414","x-extra":[1,2]}}"#),
+                ),
+            ]
+        })
+        .await;
+        let m = mirror(&server.origin(), FRESH_FOR);
+        let doc = m.document().await.unwrap();
+        // Its issuer keeps the trailing slash the server wrote; nothing is added or dropped.
+        assert_eq!(
+            doc,
+            serde_json::json!({"issuer": format!("{}/", server.origin()), "from": "rfc8414", "x-extra": [1, 2]})
+        );
+        assert_eq!(server.paths(), ["/.well-known/oauth-authorization-server"]);
     }
 
     #[tokio::test]

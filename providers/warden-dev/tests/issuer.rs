@@ -7,6 +7,7 @@ use std::time::Duration;
 use common::*;
 use warden_core::AuthError;
 use warden_dev::{DevClient, DevConfig, DevIssuer, MintRequest};
+use warden_test_support::tokens;
 
 #[tokio::test]
 async fn key_is_persisted_0600_and_shared_between_instances() {
@@ -81,11 +82,10 @@ async fn minted_tokens_are_rfc9068_and_verify() {
     )
     .unwrap();
     let token = issuer.mint(mint_req("alice")).unwrap();
-    let header = decode_part(&token, 0);
+    let (header, claims) = tokens::decode_parts(&token);
     assert_eq!(header["typ"], "at+jwt");
     assert_eq!(header["alg"], "ES256");
     assert_eq!(header["kid"], issuer.kid());
-    let claims = decode_part(&token, 1);
     assert_eq!(claims["iss"], "http://127.0.0.1:9/dev");
     assert_eq!(claims["aud"], "http://127.0.0.1:9/mcp");
     assert_eq!(claims["scope"], "news:read profile");

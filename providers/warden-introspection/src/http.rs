@@ -1,17 +1,15 @@
 //! Introspection and discovery requests through the shared outbound policy
 //! ([`warden_upstream`]): timeouts, a body cap, no redirects (a redirected
-//! POST would resend the token), `Retry-After` as seconds or HTTP-date. This
-//! module only maps [`UpstreamError`] to [`IntrospectionError`].
-//!
-//! Events: the [`Introspector`](crate::Introspector) reports one
-//! `Event::Upstream` per introspection (after judging the answer) and one
-//! per discovery, so this client's own events go nowhere.
+//! POST would resend the token), `Retry-After` as seconds or HTTP-date, and
+//! one `Event::Upstream` (`idp:<provider>`) per request. Discovery is
+//! [`warden_upstream::discover`]. This module only maps [`UpstreamError`]
+//! to [`IntrospectionError`].
 
 use std::time::Duration;
 
 use url::Url;
-use warden_core::noop_observer;
-use warden_upstream::{Request, Upstream, UpstreamError, UpstreamPolicy};
+use warden_core::SharedObserver;
+use warden_upstream::{Discovered, Outcome, Request, Upstream, UpstreamError, UpstreamPolicy};
 
 use crate::error::IntrospectionError;
 
@@ -27,43 +25,67 @@ pub(crate) struct Http {
 }
 
 impl Http {
-    /// A client whose every request (connect, send, read) ends within `timeout`.
-    /// Redirects are not followed: a redirected POST would resend the token.
-    pub(crate) fn new(timeout: Duration) -> Result<Self, String> {
+    /// A client reporting as `idp:<provider>` whose every request (connect,
+    /// send, read) ends within `timeout`. Redirects are not followed: a
+    /// redirected POST would resend the token.
+    pub(crate) fn new(
+        provider: &str,
+        timeout: Duration,
+        observer: SharedObserver,
+    ) -> Result<Self, String> {
         let policy = UpstreamPolicy::new(timeout).with_max_body_bytes(MAX_BODY);
-        let upstream = Upstream::new("idp:introspection", policy, noop_observer())
+        let upstream = Upstream::new(format!("idp:{provider}"), policy, observer)
             .map_err(|e| e.to_string())?;
         Ok(Http { upstream })
     }
 
-    /// `POST` an `application/x-www-form-urlencoded` body (the body is read for 2xx answers).
-    pub(crate) async fn post_form(
+    /// `POST`s an `application/x-www-form-urlencoded` body (the body is read
+    /// for 2xx answers) and hands the reply to `interpret`; the request's
+    /// event reports the outcome of the interpretation.
+    pub(crate) async fn post_form<T>(
         &self,
         url: &Url,
         authorization: Option<String>,
         body: String,
-    ) -> Result<Reply, IntrospectionError> {
+        interpret: impl FnOnce(Reply) -> Result<T, IntrospectionError>,
+    ) -> Result<T, IntrospectionError> {
         let mut request = Request::post_form(url.as_str(), body);
         if let Some(value) = authorization {
             request = request.authorization(&value);
         }
-        self.send(request, "introspection").await
-    }
-
-    /// `GET` a JSON document.
-    pub(crate) async fn get(&self, url: &Url) -> Result<Reply, IntrospectionError> {
-        self.send(Request::get(url.as_str()), "discovery").await
-    }
-
-    async fn send(
-        &self,
-        request: Request,
-        what: &'static str,
-    ) -> Result<Reply, IntrospectionError> {
         self.upstream
-            .send(request)
+            .call(request, |reply| {
+                reply
+                    .map_err(|e| introspection_error(e, "introspection"))
+                    .and_then(interpret)
+            })
             .await
-            .map_err(|e| introspection_error(e, what))
+    }
+
+    /// The metadata document of `issuer` ([`warden_upstream::discover`]).
+    pub(crate) async fn discover(&self, issuer: &str) -> Result<Discovered, IntrospectionError> {
+        match warden_upstream::discover(&self.upstream, issuer).await {
+            Ok(found) => Ok(found),
+            Err(UpstreamError::NoMetadata { tried, .. }) => Err(IntrospectionError::Discovery {
+                issuer: issuer.to_owned(),
+                reason: tried
+                    .into_iter()
+                    .map(|e| {
+                        let url = e.url().unwrap_or(issuer).to_owned();
+                        format!("{url}: {}", introspection_error(e, "discovery"))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }),
+            // A server that is down: its own error (and Retry-After).
+            Err(e) => Err(introspection_error(e, "discovery")),
+        }
+    }
+}
+
+impl Outcome for IntrospectionError {
+    fn outcome(&self) -> &'static str {
+        IntrospectionError::outcome(self)
     }
 }
 
@@ -89,6 +111,16 @@ fn introspection_error(error: UpstreamError, what: &'static str) -> Introspectio
             what,
             status,
             retry_after,
+        },
+        UpstreamError::NotJson { reason, .. } => IntrospectionError::InvalidResponse {
+            reason: format!("{what} answer is not a JSON object ({reason})"),
+        },
+        UpstreamError::IssuerMismatch {
+            expected, found, ..
+        } => IntrospectionError::InvalidResponse {
+            reason: format!(
+                "{what} document issuer {found:?} does not match the configured issuer {expected:?}"
+            ),
         },
         other => IntrospectionError::Transport {
             what,
@@ -140,5 +172,15 @@ mod tests {
             e.to_string(),
             "discovery request failed: http://idp/i: connection failed: refused"
         );
+        let e = introspection_error(
+            UpstreamError::IssuerMismatch {
+                url: "http://idp/.well-known/openid-configuration".into(),
+                expected: "http://idp".into(),
+                found: "https://evil.example".into(),
+            },
+            "discovery",
+        );
+        assert!(e.to_string().contains("does not match"), "{e}");
+        assert_eq!(e.outcome(), "invalid_response");
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use url::Url;
 use warden_core::{
@@ -146,7 +146,6 @@ pub struct Introspector {
 
 struct Inner {
     provider: String,
-    upstream: String,
     source: EndpointSource,
     endpoint: RwLock<Option<Url>>,
     discovery: tokio::sync::Mutex<()>,
@@ -185,8 +184,14 @@ fn write<T>(lock: &RwLock<T>, value: T) {
 impl Introspector {
     /// Builds the client (no network I/O).
     pub fn new(settings: IntrospectorSettings) -> Result<Self, BuildError> {
-        let http =
-            Http::new(settings.timeout).map_err(|e| BuildError::invalid(&settings.provider, e))?;
+        // Every request (introspection and discovery) reports its own
+        // `Event::Upstream` as `idp:<provider>`.
+        let http = Http::new(
+            &settings.provider,
+            settings.timeout,
+            settings.observer.clone(),
+        )
+        .map_err(|e| BuildError::invalid(&settings.provider, e))?;
         let endpoint = match &settings.endpoint {
             EndpointSource::Fixed(url) => Some(url.clone()),
             EndpointSource::Discover { .. } => None,
@@ -194,7 +199,6 @@ impl Introspector {
         let cache = (!settings.cache_ttl.is_zero()).then(|| AnswerCache::new(settings.cache_size));
         Ok(Introspector {
             inner: Arc::new(Inner {
-                upstream: format!("idp:{}", settings.provider),
                 provider: settings.provider,
                 source: settings.endpoint,
                 endpoint: RwLock::new(endpoint),
@@ -368,9 +372,7 @@ impl Introspector {
 
     /// Runs discovery; the caller holds the discovery lock.
     async fn discover_locked(&self, issuer: &str) -> Result<Url, IntrospectionError> {
-        let started = Instant::now();
         let result = discovery::discover(&self.inner.http, issuer).await;
-        self.upstream_event(result.as_ref().map(drop), started);
         match &result {
             Ok(url) => {
                 write(&self.inner.endpoint, Some(url.clone()));
@@ -392,14 +394,11 @@ impl Introspector {
     async fn fetch(&self, token: &str) -> Result<Arc<IntrospectionAnswer>, AuthError> {
         let endpoint = self.endpoint_for_request().await?;
         let (authorization, body) = self.inner.auth.request(token);
-        let started = Instant::now();
         let result = self
             .inner
             .http
-            .post_form(&endpoint, authorization, body)
-            .await
-            .and_then(interpret);
-        self.upstream_event(result.as_ref().map(drop), started);
+            .post_form(&endpoint, authorization, body, interpret)
+            .await;
         match result {
             Ok(answer) => {
                 write(&self.inner.last_error, None);
@@ -410,14 +409,6 @@ impl Introspector {
                 Err(e.into_auth_error(&self.inner.provider))
             }
         }
-    }
-
-    fn upstream_event(&self, result: Result<(), &IntrospectionError>, started: Instant) {
-        self.inner.observer.observe(&Event::Upstream {
-            upstream: &self.inner.upstream,
-            outcome: result.map_or_else(IntrospectionError::outcome, |()| "ok"),
-            elapsed: started.elapsed(),
-        });
     }
 
     fn record_failure(&self, error: &IntrospectionError) {

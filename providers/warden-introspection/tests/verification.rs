@@ -9,6 +9,7 @@ use common::*;
 use serde_json::{json, Value};
 use warden_core::{AuthError, ProviderFactory};
 use warden_introspection::{IntrospectionConfig, IntrospectionFactory};
+use warden_test_support::idp::{ClientAuth, MetadataDocument};
 
 fn with(mut answer: Value, key: &str, value: Value) -> Value {
     if value.is_null() {
@@ -21,8 +22,8 @@ fn with(mut answer: Value, key: &str, value: Value) -> Value {
 
 #[tokio::test]
 async fn active_token_with_scope_string_and_aud_string_is_accepted() {
-    let fake = FakeAs::start().await;
-    fake.add_token("tok-good", good_answer());
+    let fake = start_idp().await;
+    fake.register_opaque_token("tok-good", good_answer());
     let v = build(&fake, json!({}));
     let info = v.verify("tok-good").await.unwrap();
     assert_eq!(info.subject.as_deref(), Some("alice"));
@@ -33,21 +34,21 @@ async fn active_token_with_scope_string_and_aud_string_is_accepted() {
     assert_eq!(info.claim_str("username"), Some("alice@example.com"));
     assert!(!info.claims.contains_key("active"));
     assert!(info.expires_at.is_some());
-    let seen = fake.last_seen();
+    let seen = last_seen(&fake);
     assert_eq!(seen.token.as_deref(), Some("tok-good"));
     assert_eq!(seen.token_type_hint.as_deref(), Some("access_token"));
 }
 
 #[tokio::test]
 async fn scope_array_and_aud_list_are_accepted() {
-    let fake = FakeAs::start().await;
+    let fake = start_idp().await;
     let answer = with(good_answer(), "scope", json!(["news:read", "mcp:*"]));
     let answer = with(
         answer,
         "aud",
         json!(["https://api.other.example", RESOURCE]),
     );
-    fake.add_token("tok-array", answer);
+    fake.register_opaque_token("tok-array", answer);
     let info = build(&fake, json!({})).verify("tok-array").await.unwrap();
     assert_eq!(info.scopes, ["news:read", "mcp:*"]);
     assert_eq!(info.audiences.len(), 2);
@@ -55,8 +56,8 @@ async fn scope_array_and_aud_list_are_accepted() {
 
 #[tokio::test]
 async fn configured_audience_replaces_the_default() {
-    let fake = FakeAs::start().await;
-    fake.add_token("tok-api", with(good_answer(), "aud", json!("api://news")));
+    let fake = start_idp().await;
+    fake.register_opaque_token("tok-api", with(good_answer(), "aud", json!("api://news")));
     let strict = build(&fake, json!({}));
     assert!(matches!(
         strict.verify("tok-api").await,
@@ -69,8 +70,8 @@ async fn configured_audience_replaces_the_default() {
 
 #[tokio::test]
 async fn inactive_token_is_rejected() {
-    let fake = FakeAs::start().await;
-    fake.add_token("tok-revoked", json!({"active": false}));
+    let fake = start_idp().await;
+    fake.register_opaque_token("tok-revoked", json!({"active": false}));
     let v = build(&fake, json!({}));
     assert_eq!(
         v.verify("tok-revoked").await.unwrap_err(),
@@ -85,13 +86,13 @@ async fn inactive_token_is_rejected() {
 
 #[tokio::test]
 async fn refresh_token_is_rejected_even_when_active() {
-    let fake = FakeAs::start().await;
-    fake.add_token(
+    let fake = start_idp().await;
+    fake.register_opaque_token(
         "tok-refresh",
         with(good_answer(), "token_type", json!("refresh_token")),
     );
-    fake.add_token("tok-na", with(good_answer(), "token_type", json!("N_A")));
-    fake.add_token(
+    fake.register_opaque_token("tok-na", with(good_answer(), "token_type", json!("N_A")));
+    fake.register_opaque_token(
         "tok-untyped",
         with(good_answer(), "token_type", Value::Null),
     );
@@ -110,8 +111,8 @@ async fn refresh_token_is_rejected_even_when_active() {
 
 #[tokio::test]
 async fn active_token_for_another_resource_is_rejected() {
-    let fake = FakeAs::start().await;
-    fake.add_token(
+    let fake = start_idp().await;
+    fake.register_opaque_token(
         "tok-elsewhere",
         with(good_answer(), "aud", json!("https://other.example/mcp")),
     );
@@ -129,8 +130,8 @@ async fn active_token_for_another_resource_is_rejected() {
 
 #[tokio::test]
 async fn missing_audience_is_rejected_unless_allowed() {
-    let fake = FakeAs::start().await;
-    fake.add_token("tok-noaud", with(good_answer(), "aud", Value::Null));
+    let fake = start_idp().await;
+    fake.register_opaque_token("tok-noaud", with(good_answer(), "aud", Value::Null));
     let err = build(&fake, json!({}))
         .verify("tok-noaud")
         .await
@@ -142,14 +143,14 @@ async fn missing_audience_is_rejected_unless_allowed() {
 
 #[tokio::test]
 async fn wrong_issuer_is_rejected_when_an_issuer_is_configured() {
-    let fake = FakeAs::start().await;
+    let fake = start_idp().await;
     let issuer = fake.issuer();
-    fake.add_token("tok-ours", with(good_answer(), "iss", json!(issuer)));
-    fake.add_token(
+    fake.register_opaque_token("tok-ours", with(good_answer(), "iss", json!(issuer)));
+    fake.register_opaque_token(
         "tok-theirs",
         with(good_answer(), "iss", json!("https://evil.example")),
     );
-    fake.add_token("tok-noiss", good_answer());
+    fake.register_opaque_token("tok-noiss", good_answer());
     let v = build(&fake, json!({"issuer": issuer}));
     assert_eq!(
         v.verify("tok-ours").await.unwrap().issuer.as_deref(),
@@ -169,9 +170,9 @@ async fn wrong_issuer_is_rejected_when_an_issuer_is_configured() {
 
 #[tokio::test]
 async fn expired_token_is_rejected() {
-    let fake = FakeAs::start().await;
-    fake.add_token("tok-old", with(good_answer(), "exp", json!(now() - 10)));
-    fake.add_token("tok-future", with(good_answer(), "nbf", json!(now() + 600)));
+    let fake = start_idp().await;
+    fake.register_opaque_token("tok-old", with(good_answer(), "exp", json!(now() - 10)));
+    fake.register_opaque_token("tok-future", with(good_answer(), "nbf", json!(now() + 600)));
     let v = build(&fake, json!({}));
     assert!(matches!(
         v.verify("tok-old").await,
@@ -185,24 +186,24 @@ async fn expired_token_is_rejected() {
 
 #[tokio::test]
 async fn basic_auth_form_encodes_special_characters() {
-    let fake = FakeAs::start().await;
-    fake.add_token("tok-basic", good_answer());
+    let fake = start_idp().await;
+    fake.register_opaque_token("tok-basic", good_answer());
     let v = build(&fake, json!({"auth_method": "basic"}));
     v.verify("tok-basic").await.unwrap();
-    let seen = fake.last_seen();
-    assert_eq!(seen.method, "basic");
+    let seen = last_seen(&fake);
+    assert_eq!(seen.auth, ClientAuth::Basic);
     assert_eq!(seen.client_id.as_deref(), Some(CLIENT_ID));
     assert_eq!(seen.client_secret.as_deref(), Some(CLIENT_SECRET));
 }
 
 #[tokio::test]
 async fn post_auth_sends_credentials_in_the_body() {
-    let fake = FakeAs::start().await;
-    fake.add_token("tok-post", good_answer());
+    let fake = start_idp().await;
+    fake.register_opaque_token("tok-post", good_answer());
     let v = build(&fake, json!({"auth_method": "post"}));
     v.verify("tok-post").await.unwrap();
-    let seen = fake.last_seen();
-    assert_eq!(seen.method, "post");
+    let seen = last_seen(&fake);
+    assert_eq!(seen.auth, ClientAuth::Post);
     assert_eq!(seen.client_id.as_deref(), Some(CLIENT_ID));
     assert_eq!(seen.client_secret.as_deref(), Some(CLIENT_SECRET));
     assert_eq!(seen.token.as_deref(), Some("tok-post"));
@@ -210,8 +211,8 @@ async fn post_auth_sends_credentials_in_the_body() {
 
 #[tokio::test]
 async fn rejected_client_credentials_are_unavailable_not_401() {
-    let fake = FakeAs::start().await;
-    fake.add_token("tok-cred", good_answer());
+    let fake = start_idp().await;
+    fake.register_opaque_token("tok-cred", good_answer());
     let v = build(&fake, json!({"client_secret": "wrong-secret"}));
     let (reason, retry_after) = expect_unavailable(v.verify("tok-cred").await, "tok-cred");
     assert!(
@@ -227,28 +228,28 @@ async fn rejected_client_credentials_are_unavailable_not_401() {
 
 #[tokio::test]
 async fn discovery_finds_the_endpoint_via_openid_configuration() {
-    let fake = FakeAs::start().await;
-    fake.add_token("tok-disc", good_answer());
+    let fake = start_idp().await;
+    fake.register_opaque_token("tok-disc", good_answer());
     let v = build(
         &fake,
         json!({"introspection_url": null, "issuer": fake.issuer()}),
     );
     assert!(!v.status().ready, "no network I/O at build time");
-    assert_eq!(fake.discovery_calls(), 0);
+    assert_eq!(fake.counts().discovery, 0);
     v.refresh().await.unwrap();
     let status = v.status();
     assert!(status.ready);
     assert!(status.last_refresh.is_some());
     assert!(v.verify("tok-disc").await.is_ok());
-    assert_eq!(fake.calls(), 1);
+    assert_eq!(fake.counts().introspection, 1);
     assert_eq!(v.descriptor().authorization_servers, [fake.issuer()]);
 }
 
 #[tokio::test]
 async fn discovery_falls_back_to_rfc8414_and_runs_lazily() {
-    let fake = FakeAs::start().await;
-    fake.set_discovery(Discovery::Rfc8414);
-    fake.add_token("tok-lazy", good_answer());
+    let fake = start_idp().await;
+    fake.set_metadata_documents(&[MetadataDocument::OAuthPathInserted]);
+    fake.register_opaque_token("tok-lazy", good_answer());
     let v = build(
         &fake,
         json!({"introspection_url": null, "issuer": fake.issuer()}),
@@ -256,14 +257,14 @@ async fn discovery_falls_back_to_rfc8414_and_runs_lazily() {
     // No refresh(): the first verification discovers.
     assert!(v.verify("tok-lazy").await.is_ok());
     assert!(v.status().ready);
-    assert_eq!(fake.discovery_calls(), 2, "OIDC (404) then RFC 8414");
+    assert_eq!(fake.counts().discovery, 2, "OIDC (404) then RFC 8414");
 }
 
 #[tokio::test]
 async fn failed_discovery_is_unavailable_until_it_succeeds() {
-    let fake = FakeAs::start().await;
-    fake.set_discovery(Discovery::Down);
-    fake.add_token("tok-wait", good_answer());
+    let fake = start_idp().await;
+    fake.set_metadata_documents(&[]);
+    fake.register_opaque_token("tok-wait", good_answer());
     let v = build(
         &fake,
         json!({"introspection_url": null, "issuer": fake.issuer()}),
@@ -273,9 +274,9 @@ async fn failed_discovery_is_unavailable_until_it_succeeds() {
     assert!(reason.contains("not discovered"), "{reason}");
     assert!(!v.status().ready);
     assert!(v.status().last_error.is_some());
-    assert_eq!(fake.calls(), 0);
+    assert_eq!(fake.counts().introspection, 0);
 
-    fake.set_discovery(Discovery::Oidc);
+    fake.set_metadata_documents(&[MetadataDocument::OpenIdConfiguration]);
     assert!(v.verify("tok-wait").await.is_ok());
     assert!(v.status().ready);
     assert!(v.status().last_error.is_none());
@@ -283,8 +284,8 @@ async fn failed_discovery_is_unavailable_until_it_succeeds() {
 
 #[tokio::test]
 async fn explain_reports_each_check_without_the_token() {
-    let fake = FakeAs::start().await;
-    fake.add_token(
+    let fake = start_idp().await;
+    fake.register_opaque_token(
         "tok-explain-secret",
         with(good_answer(), "aud", json!("https://other.example")),
     );
@@ -343,7 +344,7 @@ async fn invalid_config_names_the_key_and_debug_hides_the_secret() {
 
 #[tokio::test]
 async fn descriptor_routes_opaque_tokens_only() {
-    let fake = FakeAs::start().await;
+    let fake = start_idp().await;
     let v: Arc<dyn warden_core::Verifier> = build(
         &fake,
         json!({"issuer": fake.issuer(), "authorization_server": "https://as.example"}),

@@ -1,6 +1,7 @@
 //! JWKS and discovery documents through the shared outbound policy
 //! ([`warden_upstream`]): timeouts, a size cap and an [`Event::Upstream`]
-//! for every call. This module only maps [`UpstreamError`] to [`JwtError`].
+//! for every call; discovery is [`warden_upstream::discover`]. This module
+//! only maps [`UpstreamError`] to [`JwtError`].
 //!
 //! [`Event::Upstream`]: warden_core::Event::Upstream
 
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use warden_core::SharedObserver;
-use warden_upstream::{Redirects, Request, Upstream, UpstreamError, UpstreamPolicy};
+use warden_upstream::{Discovered, Redirects, Request, Upstream, UpstreamError, UpstreamPolicy};
 
 use crate::JwtError;
 
@@ -24,31 +25,58 @@ pub(crate) struct Fetched {
     pub max_age: Option<Duration>,
 }
 
-/// The provider's upstream client, reporting as `idp:<provider>`.
+/// The provider's upstream clients, reporting as `idp:<provider>`.
 #[derive(Debug, Clone)]
 pub(crate) struct HttpClient {
+    /// For JWKS documents.
     upstream: Upstream,
+    /// For discovery, which follows no redirects (as for every provider).
+    discovery: Upstream,
 }
 
 impl HttpClient {
     /// A client whose calls are reported as `idp:<provider>` and never take longer than `timeout`.
     ///
-    /// Redirects are followed (at most 5): these GETs carry no credentials.
+    /// JWKS requests follow redirects (at most 5): these GETs carry no
+    /// credentials. Discovery follows none, like every provider's.
     pub fn new(
         provider: &str,
         timeout: Duration,
         observer: SharedObserver,
     ) -> Result<Self, JwtError> {
-        let policy = UpstreamPolicy::new(timeout)
-            .with_max_body_bytes(MAX_DOCUMENT_BYTES)
-            .with_redirects(Redirects::Limited(5));
-        let upstream = Upstream::new(format!("idp:{provider}"), policy, observer).map_err(|e| {
-            JwtError::Fetch {
-                url: String::new(),
-                reason: e.to_string(),
-            }
-        })?;
-        Ok(Self { upstream })
+        let policy = UpstreamPolicy::new(timeout).with_max_body_bytes(MAX_DOCUMENT_BYTES);
+        let build = |policy: UpstreamPolicy| {
+            Upstream::new(format!("idp:{provider}"), policy, observer.clone()).map_err(|e| {
+                JwtError::Fetch {
+                    url: String::new(),
+                    reason: e.to_string(),
+                }
+            })
+        };
+        Ok(Self {
+            upstream: build(policy.clone().with_redirects(Redirects::Limited(5)))?,
+            discovery: build(policy)?,
+        })
+    }
+
+    /// The metadata document of `issuer` ([`warden_upstream::discover`]).
+    pub async fn discover(&self, issuer: &str) -> Result<Discovered, JwtError> {
+        let map = |e: UpstreamError| {
+            let url = e.url().unwrap_or(issuer).to_string();
+            jwt_error(&url, e)
+        };
+        match warden_upstream::discover(&self.discovery, issuer).await {
+            Ok(found) => Ok(found),
+            Err(UpstreamError::NoMetadata { tried, .. }) => Err(JwtError::Discovery {
+                issuer: issuer.to_string(),
+                reason: tried
+                    .into_iter()
+                    .map(|e| map(e).to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }),
+            Err(e) => Err(map(e)),
+        }
     }
 
     /// GETs `url` and parses it as a JSON object.
@@ -77,6 +105,14 @@ fn jwt_error(url: &str, error: UpstreamError) -> JwtError {
         UpstreamError::NotJson { .. } => JwtError::InvalidDocument {
             url,
             reason: "not a JSON object".into(),
+        },
+        UpstreamError::IssuerMismatch {
+            expected, found, ..
+        } => JwtError::InvalidDocument {
+            url,
+            reason: format!(
+                "document issuer {found:?} does not match the configured issuer {expected:?}"
+            ),
         },
         UpstreamError::Connect { reason, .. } => JwtError::Fetch {
             url,

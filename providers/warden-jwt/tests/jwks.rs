@@ -15,6 +15,8 @@ use warden_jwt::{
     JwksCacheSettings, JwtProviderFactory, JwtSettings, JwtVerifier, KeySourceConfig,
     VerifiedCacheSettings,
 };
+use warden_test_support::idp::{FakeIdp, IdpEndpoint, MetadataDocument};
+use warden_test_support::tokens::TestKey;
 
 fn settings(source: KeySourceConfig, jwks: JwksCacheSettings) -> JwtSettings {
     JwtSettings {
@@ -51,18 +53,18 @@ fn verifier(url: &str, jwks: JwksCacheSettings) -> (Arc<JwtVerifier>, Arc<Record
 
 #[tokio::test]
 async fn first_use_fetches_lazily_and_reports_status() {
-    let k1 = SigningKey::generate(Algorithm::ES256, "k1");
-    let (idp, server) = start_idp(&[&k1]).await;
+    let k1 = signing_key(Algorithm::ES256, "k1");
+    let idp = start_idp(&[&k1]).await;
     let (v, recorder) = verifier(&idp.jwks_url(), quiet());
     let status = v.status();
     assert!(!status.ready);
     assert_eq!(status.state, "jwks not loaded");
-    assert_eq!(idp.hits(), 0, "building does no I/O");
+    assert_eq!(idp.counts().jwks, 0, "building does no I/O");
 
-    v.verify(&k1.sign(&claims())).await.unwrap();
-    assert_eq!(idp.hits(), 1);
-    v.verify(&k1.sign(&claims())).await.unwrap();
-    assert_eq!(idp.hits(), 1, "keys are cached");
+    v.verify(&sign(&k1, &claims())).await.unwrap();
+    assert_eq!(idp.counts().jwks, 1);
+    v.verify(&sign(&k1, &claims())).await.unwrap();
+    assert_eq!(idp.counts().jwks, 1, "keys are cached");
 
     let status = v.status();
     assert!(status.ready);
@@ -73,37 +75,37 @@ async fn first_use_fetches_lazily_and_reports_status() {
     assert!(status.last_error.is_none());
     assert_eq!(recorder.count("keys corp ok 1"), 1);
     assert_eq!(recorder.count("upstream idp:corp ok"), 1);
-    server.shutdown().await;
+    idp.stop().await;
 }
 
 #[tokio::test]
 async fn unknown_kid_refetches_once_for_fifty_concurrent_requests() {
-    let k1 = SigningKey::generate(Algorithm::ES256, "k1");
-    let k2 = SigningKey::generate(Algorithm::ES256, "k2");
-    let (idp, server) = start_idp(&[&k1]).await;
+    let k1 = signing_key(Algorithm::ES256, "k1");
+    let k2 = signing_key(Algorithm::ES256, "k2");
+    let idp = start_idp(&[&k1]).await;
     let (v, _) = verifier(&idp.jwks_url(), quiet());
     v.refresh().await.unwrap();
-    assert_eq!(idp.hits(), 1);
+    assert_eq!(idp.counts().jwks, 1);
 
-    idp.set_keys(&[&k1, &k2]);
+    idp.set_keys(vec![k1.clone(), k2.clone()]);
     let tasks: Vec<_> = (0..50)
         .map(|_| {
             let v = v.clone();
-            let token = k2.sign(&claims());
+            let token = sign(&k2, &claims());
             tokio::spawn(async move { v.verify(&token).await })
         })
         .collect();
     for t in tasks {
         t.await.unwrap().unwrap();
     }
-    assert_eq!(idp.hits(), 2, "exactly one refetch for the new kid");
-    server.shutdown().await;
+    assert_eq!(idp.counts().jwks, 2, "exactly one refetch for the new kid");
+    idp.stop().await;
 }
 
 #[tokio::test]
 async fn unknown_kid_storm_costs_one_fetch_per_cooldown() {
-    let k1 = SigningKey::generate(Algorithm::ES256, "k1");
-    let (idp, server) = start_idp(&[&k1]).await;
+    let k1 = signing_key(Algorithm::ES256, "k1");
+    let idp = start_idp(&[&k1]).await;
     let cooldown = Duration::from_millis(1500);
     let (v, _) = verifier(
         &idp.jwks_url(),
@@ -117,11 +119,10 @@ async fn unknown_kid_storm_costs_one_fetch_per_cooldown() {
         let v = v.clone();
         async move {
             let tasks: Vec<_> = (0..n)
-                .map(|i| {
+                .map(|_| {
                     let v = v.clone();
-                    let token =
-                        SigningKey::generate(Algorithm::ES256, &format!("random-{i}-{}", uuid()))
-                            .sign(&claims());
+                    // A fresh random kid every time.
+                    let token = sign(&TestKey::es256(), &claims());
                     tokio::spawn(async move { v.verify(&token).await })
                 })
                 .collect();
@@ -134,22 +135,26 @@ async fn unknown_kid_storm_costs_one_fetch_per_cooldown() {
         }
     };
     storm(20).await;
-    assert_eq!(idp.hits(), 2);
+    assert_eq!(idp.counts().jwks, 2);
     storm(20).await;
-    assert_eq!(idp.hits(), 2, "inside the cooldown no request is made");
+    assert_eq!(
+        idp.counts().jwks,
+        2,
+        "inside the cooldown no request is made"
+    );
     tokio::time::sleep(cooldown + Duration::from_millis(100)).await;
     storm(20).await;
-    assert_eq!(idp.hits(), 3, "one refetch per cooldown window");
+    assert_eq!(idp.counts().jwks, 3, "one refetch per cooldown window");
     // Known keys keep working throughout.
-    v.verify(&k1.sign(&claims())).await.unwrap();
-    server.shutdown().await;
+    v.verify(&sign(&k1, &claims())).await.unwrap();
+    idp.stop().await;
 }
 
 #[tokio::test]
 async fn background_refresh_honours_max_age() {
-    let k1 = SigningKey::generate(Algorithm::ES256, "k1");
-    let (idp, server) = start_idp(&[&k1]).await;
-    *idp.cache_control.lock().unwrap() = Some("public, max-age=1".into());
+    let k1 = signing_key(Algorithm::ES256, "k1");
+    let idp = start_idp(&[&k1]).await;
+    idp.set_jwks_cache_control(Some("public, max-age=1"));
     let (v, _) = verifier(
         &idp.jwks_url(),
         JwksCacheSettings {
@@ -159,17 +164,17 @@ async fn background_refresh_honours_max_age() {
     );
     v.refresh().await.unwrap();
     assert!(
-        eventually(10, async || idp.hits() >= 3).await,
+        eventually(10, async || idp.counts().jwks >= 3).await,
         "max-age=1 drives refreshes"
     );
-    server.shutdown().await;
+    idp.stop().await;
 }
 
 #[tokio::test]
 async fn max_age_is_clamped_to_max_refresh() {
-    let k1 = SigningKey::generate(Algorithm::ES256, "k1");
-    let (idp, server) = start_idp(&[&k1]).await;
-    *idp.cache_control.lock().unwrap() = Some("max-age=86400".into());
+    let k1 = signing_key(Algorithm::ES256, "k1");
+    let idp = start_idp(&[&k1]).await;
+    idp.set_jwks_cache_control(Some("max-age=86400"));
     let (v, _) = verifier(
         &idp.jwks_url(),
         JwksCacheSettings {
@@ -179,15 +184,15 @@ async fn max_age_is_clamped_to_max_refresh() {
         },
     );
     v.refresh().await.unwrap();
-    assert!(eventually(10, async || idp.hits() >= 3).await);
-    server.shutdown().await;
+    assert!(eventually(10, async || idp.counts().jwks >= 3).await);
+    idp.stop().await;
 }
 
 #[tokio::test]
 async fn key_rotation_without_restart() {
-    let old = SigningKey::generate(Algorithm::RS256, "old");
-    let new = SigningKey::generate(Algorithm::ES384, "new");
-    let (idp, server) = start_idp(&[&old]).await;
+    let old = signing_key(Algorithm::RS256, "old");
+    let new = signing_key(Algorithm::ES384, "new");
+    let idp = start_idp(&[&old]).await;
     let (v, _) = verifier(
         &idp.jwks_url(),
         JwksCacheSettings {
@@ -196,26 +201,26 @@ async fn key_rotation_without_restart() {
             cooldown: Duration::from_millis(100),
         },
     );
-    v.verify(&old.sign(&claims())).await.unwrap();
-    idp.set_keys(&[&new]);
+    v.verify(&sign(&old, &claims())).await.unwrap();
+    idp.set_keys(vec![new.clone()]);
     // The new key is picked up (by the unknown-kid refetch or the periodic refresh) …
-    v.verify(&new.sign(&claims())).await.unwrap();
+    v.verify(&sign(&new, &claims())).await.unwrap();
     // … and the removed one stops verifying once a refresh has seen it gone.
     assert!(
         eventually(10, async || matches!(
-            v.verify(&old.sign(&claims())).await,
+            v.verify(&sign(&old, &claims())).await,
             Err(AuthError::UnknownKey { .. })
         ))
         .await
     );
     assert_eq!(v.status().keys[0].kid, "new");
-    server.shutdown().await;
+    idp.stop().await;
 }
 
 #[tokio::test]
 async fn stale_if_error_on_5xx_and_recovery() {
-    let k1 = SigningKey::generate(Algorithm::ES256, "k1");
-    let (idp, server) = start_idp(&[&k1]).await;
+    let k1 = signing_key(Algorithm::ES256, "k1");
+    let idp = start_idp(&[&k1]).await;
     let cooldown = Duration::from_millis(200);
     let (v, recorder) = verifier(
         &idp.jwks_url(),
@@ -225,70 +230,70 @@ async fn stale_if_error_on_5xx_and_recovery() {
         },
     );
     v.refresh().await.unwrap();
-    idp.set_mode(Mode::Status(503));
+    idp.set_status(IdpEndpoint::Jwks, Some(503));
 
-    v.verify(&k1.sign(&claims())).await.unwrap();
-    let stranger = SigningKey::generate(Algorithm::ES256, "k2");
-    let err = v.verify(&stranger.sign(&claims())).await.unwrap_err();
+    v.verify(&sign(&k1, &claims())).await.unwrap();
+    let stranger = signing_key(Algorithm::ES256, "k2");
+    let err = v.verify(&sign(&stranger, &claims())).await.unwrap_err();
     assert!(err.is_unavailable(), "{err:?}");
     assert_eq!(recorder.count("upstream idp:corp http_5xx"), 1);
     assert_eq!(recorder.count("keys corp error 1"), 1);
     // Inside the cooldown: still unavailable, without a request.
-    let hits = idp.hits();
+    let hits = idp.counts().jwks;
     assert!(v
-        .verify(&stranger.sign(&claims()))
+        .verify(&sign(&stranger, &claims()))
         .await
         .unwrap_err()
         .is_unavailable());
-    assert_eq!(idp.hits(), hits);
+    assert_eq!(idp.counts().jwks, hits);
     let status = v.status();
     assert!(status.ready, "cached keys still serve");
     assert!(status.last_error.unwrap().contains("HTTP 503"));
     assert!(v.refresh().await.unwrap_err().is_unavailable());
     // Known keys still verify.
-    v.verify(&k1.sign(&claims())).await.unwrap();
+    v.verify(&sign(&k1, &claims())).await.unwrap();
 
-    idp.set_mode(Mode::Serve);
+    idp.set_status(IdpEndpoint::Jwks, None);
     tokio::time::sleep(cooldown + Duration::from_millis(50)).await;
     assert_eq!(
-        v.verify(&stranger.sign(&claims())).await.unwrap_err(),
+        v.verify(&sign(&stranger, &claims())).await.unwrap_err(),
         AuthError::UnknownKey { kid: "k2".into() }
     );
     assert!(v.status().last_error.is_none());
-    server.shutdown().await;
+    idp.stop().await;
 }
 
 #[tokio::test]
 async fn stale_if_error_on_timeout() {
-    let k1 = SigningKey::generate(Algorithm::ES256, "k1");
-    let (idp, server) = start_idp(&[&k1]).await;
+    let k1 = signing_key(Algorithm::ES256, "k1");
+    let idp = start_idp(&[&k1]).await;
     let (v, recorder) = verifier(&idp.jwks_url(), quiet());
     v.refresh().await.unwrap();
-    idp.set_mode(Mode::Hang(Duration::from_secs(3)));
+    idp.set_delay(IdpEndpoint::Jwks, Duration::from_secs(3));
     let err = v
-        .verify(&SigningKey::generate(Algorithm::ES256, "k2").sign(&claims()))
+        .verify(&sign(&signing_key(Algorithm::ES256, "k2"), &claims()))
         .await
         .unwrap_err();
     assert!(err.is_unavailable(), "{err:?}");
     assert_eq!(recorder.count("upstream idp:corp timeout"), 1);
-    v.verify(&k1.sign(&claims())).await.unwrap();
-    server.shutdown().await;
+    v.verify(&sign(&k1, &claims())).await.unwrap();
+    idp.stop().await;
 }
 
 #[tokio::test]
 async fn stale_if_error_when_the_idp_is_gone() {
-    let k1 = SigningKey::generate(Algorithm::ES256, "k1");
-    let (idp, server) = start_idp(&[&k1]).await;
+    let k1 = signing_key(Algorithm::ES256, "k1");
+    let idp = start_idp(&[&k1]).await;
     let (v, _) = verifier(&idp.jwks_url(), quiet());
     v.refresh().await.unwrap();
-    server.shutdown().await;
+    idp.stop().await;
     assert!(
         v.refresh().await.unwrap_err().is_unavailable(),
         "connection refused"
     );
-    v.verify(&k1.sign(&claims())).await.unwrap();
+    v.verify(&sign(&k1, &claims())).await.unwrap();
     let err = v
-        .verify(&SigningKey::generate(Algorithm::ES256, "k2").sign(&claims()))
+        .verify(&sign(&signing_key(Algorithm::ES256, "k2"), &claims()))
         .await
         .unwrap_err();
     assert!(err.is_unavailable(), "{err:?}");
@@ -300,10 +305,10 @@ async fn not_ready_until_the_first_successful_fetch() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/jwks", closed.local_addr().unwrap());
     drop(closed);
-    let k1 = SigningKey::generate(Algorithm::ES256, "k1");
+    let k1 = signing_key(Algorithm::ES256, "k1");
     let (v, recorder) = verifier(&url, quiet());
     for _ in 0..3 {
-        let err = v.verify(&k1.sign(&claims())).await.unwrap_err();
+        let err = v.verify(&sign(&k1, &claims())).await.unwrap_err();
         assert!(err.is_unavailable(), "{err:?}");
     }
     assert_eq!(
@@ -317,57 +322,61 @@ async fn not_ready_until_the_first_successful_fetch() {
     assert!(status.last_error.unwrap().contains("connection failed"));
 
     // An endpoint that answers 500 is no better.
-    let (idp, server) = start_idp(&[&k1]).await;
-    idp.set_mode(Mode::Status(500));
+    let idp = start_idp(&[&k1]).await;
+    idp.set_status(IdpEndpoint::Jwks, Some(500));
     let (v, _) = verifier(&idp.jwks_url(), quiet());
     assert!(v
-        .verify(&k1.sign(&claims()))
+        .verify(&sign(&k1, &claims()))
         .await
         .unwrap_err()
         .is_unavailable());
-    idp.set_mode(Mode::Serve);
+    idp.set_status(IdpEndpoint::Jwks, None);
     v.refresh().await.unwrap();
-    v.verify(&k1.sign(&claims())).await.unwrap();
-    server.shutdown().await;
+    v.verify(&sign(&k1, &claims())).await.unwrap();
+    idp.stop().await;
 }
 
 #[tokio::test]
 async fn discovers_jwks_uri_via_openid_configuration() {
-    let k1 = SigningKey::generate(Algorithm::PS256, "k1");
-    let (idp, server) = start_idp(&[&k1]).await;
-    idp.add_document(
-        "/.well-known/openid-configuration",
-        json!({"issuer": idp.base, "jwks_uri": idp.jwks_url()}),
-    );
+    let k1 = signing_key(Algorithm::PS256, "k1");
+    let idp = start_idp(&[&k1]).await;
+    idp.set_metadata_documents(&[MetadataDocument::OpenIdConfiguration]);
+    idp.set_discovery_document(Some(
+        json!({"issuer": idp.issuer(), "jwks_uri": idp.jwks_url()}),
+    ));
     let recorder = Arc::new(Recorder::default());
     let v = JwtVerifier::new(
         &ctx_with("corp", recorder),
         JwtSettings {
-            issuers: vec![idp.base.clone()],
+            issuers: vec![idp.issuer()],
             ..settings(KeySourceConfig::Discover, quiet())
         },
     )
     .unwrap();
     let mut c = claims();
-    c["iss"] = json!(idp.base);
-    v.verify(&k1.sign(&c)).await.unwrap();
-    assert_eq!(idp.oidc_hits.load(std::sync::atomic::Ordering::SeqCst), 1);
-    assert_eq!(idp.hits(), 1);
+    c["iss"] = json!(idp.issuer());
+    v.verify(&sign(&k1, &c)).await.unwrap();
+    assert_eq!(requests_to(&idp, "openid-configuration"), 1);
+    assert_eq!(idp.counts().jwks, 1);
     // The discovered URL is remembered.
     v.refresh().await.unwrap();
-    assert_eq!(idp.oidc_hits.load(std::sync::atomic::Ordering::SeqCst), 1);
-    server.shutdown().await;
+    assert_eq!(requests_to(&idp, "openid-configuration"), 1);
+    idp.stop().await;
 }
 
 #[tokio::test]
 async fn discovery_falls_back_to_rfc8414_with_the_issuer_path() {
-    let k1 = SigningKey::generate(Algorithm::ES256, "k1");
-    let (idp, server) = start_idp(&[&k1]).await;
-    let issuer = format!("{}/tenant", idp.base);
-    idp.add_document(
-        "/.well-known/oauth-authorization-server/tenant",
-        json!({"issuer": issuer, "jwks_uri": "/jwks"}),
-    );
+    let k1 = signing_key(Algorithm::ES256, "k1");
+    let idp = FakeIdp::builder()
+        .keys([k1.clone()])
+        .issuer_path("/tenant")
+        .jwks_path("/jwks")
+        .start()
+        .await;
+    let issuer = idp.issuer();
+    assert!(issuer.ends_with("/tenant"));
+    idp.set_metadata_documents(&[MetadataDocument::OAuthPathInserted]);
+    idp.set_discovery_document(Some(json!({"issuer": issuer, "jwks_uri": "/jwks"})));
     let v = JwtVerifier::new(
         &ctx_with("corp", Arc::new(Recorder::default())),
         JwtSettings {
@@ -378,38 +387,35 @@ async fn discovery_falls_back_to_rfc8414_with_the_issuer_path() {
     .unwrap();
     let mut c = claims();
     c["iss"] = json!(issuer);
-    v.verify(&k1.sign(&c)).await.unwrap();
-    assert_eq!(idp.oidc_hits.load(std::sync::atomic::Ordering::SeqCst), 1);
-    assert_eq!(
-        idp.rfc8414_hits.load(std::sync::atomic::Ordering::SeqCst),
-        1
-    );
+    v.verify(&sign(&k1, &c)).await.unwrap();
+    assert_eq!(requests_to(&idp, "openid-configuration"), 1);
+    assert_eq!(requests_to(&idp, "oauth-authorization-server"), 1);
 
     // A document for another issuer is refused.
-    let (idp2, server2) = start_idp(&[&k1]).await;
-    idp2.add_document(
-        "/.well-known/openid-configuration",
+    let idp2 = start_idp(&[&k1]).await;
+    idp2.set_metadata_documents(&[MetadataDocument::OpenIdConfiguration]);
+    idp2.set_discovery_document(Some(
         json!({"issuer": "https://elsewhere.test", "jwks_uri": idp2.jwks_url()}),
-    );
+    ));
     let v2 = JwtVerifier::new(
         &ctx_with("corp", Arc::new(Recorder::default())),
         JwtSettings {
-            issuers: vec![idp2.base.clone()],
+            issuers: vec![idp2.issuer()],
             ..settings(KeySourceConfig::Discover, quiet())
         },
     )
     .unwrap();
     let err = v2.refresh().await.unwrap_err();
     assert!(err.to_string().contains("does not match"), "{err}");
-    assert_eq!(idp2.hits(), 0);
-    server.shutdown().await;
-    server2.shutdown().await;
+    assert_eq!(idp2.counts().jwks, 0);
+    idp.stop().await;
+    idp2.stop().await;
 }
 
 #[tokio::test]
 async fn factory_builds_a_working_provider_from_a_table() {
-    let k1 = SigningKey::generate(Algorithm::EdDSA, "k1");
-    let (idp, server) = start_idp(&[&k1]).await;
+    let k1 = signing_key(Algorithm::EdDSA, "k1");
+    let idp = start_idp(&[&k1]).await;
     let recorder = Arc::new(Recorder::default());
     let v = JwtProviderFactory
         .build(
@@ -426,20 +432,20 @@ async fn factory_builds_a_working_provider_from_a_table() {
         .unwrap();
     assert_eq!(v.descriptor().kind, "jwt");
     v.refresh().await.unwrap();
-    let token = k1.sign(&claims());
+    let token = sign(&k1, &claims());
     let info = v.verify(&token).await.unwrap();
     assert_eq!(info.provider, "corp");
     v.verify(&token).await.unwrap();
     assert_eq!(recorder.count("cache corp verified hit"), 1);
     assert_eq!(v.status().caches[0].hits, 1);
-    server.shutdown().await;
+    idp.stop().await;
 }
 
 #[tokio::test]
 async fn removing_a_key_revokes_cached_verdicts() {
-    let old = SigningKey::generate(Algorithm::ES256, "old");
-    let new = SigningKey::generate(Algorithm::ES256, "new");
-    let (idp, server) = start_idp(&[&old]).await;
+    let old = signing_key(Algorithm::ES256, "old");
+    let new = signing_key(Algorithm::ES256, "new");
+    let idp = start_idp(&[&old]).await;
     let recorder = Arc::new(Recorder::default());
     let v = JwtVerifier::new(
         &ctx_with("corp", recorder.clone()),
@@ -449,17 +455,17 @@ async fn removing_a_key_revokes_cached_verdicts() {
         },
     )
     .unwrap();
-    let token = old.sign(&claims());
+    let token = sign(&old, &claims());
     v.verify(&token).await.unwrap();
     v.verify(&token).await.unwrap();
     assert_eq!(recorder.count("cache corp verified hit"), 1);
 
-    idp.set_keys(&[&new]);
+    idp.set_keys(vec![new.clone()]);
     v.refresh().await.unwrap();
     assert_eq!(
         v.verify(&token).await.unwrap_err(),
         AuthError::UnknownKey { kid: "old".into() }
     );
     assert_eq!(recorder.count("cache corp verified hit"), 1);
-    server.shutdown().await;
+    idp.stop().await;
 }

@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use common::*;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-use poem::endpoint::make;
+use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{json, Value};
 use warden_core::{now_unix, AuthError, KeyInfo, Verifier};
 use warden_jwt::{JwtSettings, JwtVerifier, KeySource, KeySourceConfig, StaticKeys};
+use warden_test_support::idp::Trap;
+use warden_test_support::tokens::{self, TestKey};
 
 /// Static keys that count lookups (each lookup precedes one signature check).
 struct Counting {
@@ -41,7 +42,7 @@ fn settings(keys: Arc<dyn KeySource>) -> JwtSettings {
     }
 }
 
-fn verifier_for(keys: &[&SigningKey]) -> Arc<JwtVerifier> {
+fn verifier_for(keys: &[&TestKey]) -> Arc<JwtVerifier> {
     let source = Arc::new(StaticKeys::from_jwks(&jwks(keys)).unwrap());
     JwtVerifier::new(
         &ctx_with("corp", Arc::new(Recorder::default())),
@@ -68,10 +69,10 @@ async fn accepts_every_default_algorithm() {
         Algorithm::ES384,
         Algorithm::EdDSA,
     ] {
-        let key = SigningKey::generate(alg, &format!("{alg:?}-1"));
+        let key = signing_key(alg, &format!("{alg:?}-1"));
         let v = verifier_for(&[&key]);
         let info = v
-            .verify(&key.sign(&claims()))
+            .verify(&sign(&key, &claims()))
             .await
             .unwrap_or_else(|e| panic!("{alg:?}: {e}"));
         assert_eq!(info.subject.as_deref(), Some("alice"), "{alg:?}");
@@ -80,12 +81,12 @@ async fn accepts_every_default_algorithm() {
 
 #[tokio::test]
 async fn builds_auth_info_from_claims() {
-    let key = SigningKey::generate(Algorithm::ES256, "k1");
+    let key = signing_key(Algorithm::ES256, "k1");
     let v = verifier_for(&[&key]);
     let mut c = claims();
     c["aud"] = json!(["other", RESOURCE]);
     c["scopes"] = json!(["extra"]);
-    let info = v.verify(&key.sign(&c)).await.unwrap();
+    let info = v.verify(&sign(&key, &c)).await.unwrap();
     assert_eq!(info.issuer.as_deref(), Some(ISSUER));
     assert_eq!(info.client_id.as_deref(), Some("cli-1"));
     assert_eq!(info.audiences, ["other", RESOURCE]);
@@ -100,13 +101,13 @@ async fn builds_auth_info_from_claims() {
         "azp",
         json!("spa"),
     );
-    let info = v.verify(&key.sign(&c)).await.unwrap();
+    let info = v.verify(&sign(&key, &c)).await.unwrap();
     assert_eq!(info.client_id.as_deref(), Some("spa"));
 }
 
 #[tokio::test]
 async fn rejects_alg_none_in_any_casing() {
-    let key = SigningKey::generate(Algorithm::ES256, "k1");
+    let key = signing_key(Algorithm::ES256, "k1");
     let v = verifier_for(&[&key]);
     let body = b64(claims().to_string().as_bytes());
     for alg in ["none", "None", "NONE", "nOnE"] {
@@ -125,20 +126,19 @@ async fn rejects_alg_none_in_any_casing() {
 
 #[tokio::test]
 async fn rejects_hmac_signed_with_the_public_key() {
-    let key = SigningKey::generate(Algorithm::RS256, "k1");
+    let key = signing_key(Algorithm::RS256, "k1");
     let v = verifier_for(&[&key]);
     // The classic confusion attack: HMAC keyed with the public key material.
     for secret in [
-        key.jwk["n"].as_str().unwrap().as_bytes().to_vec(),
-        key.jwk.to_string().into_bytes(),
+        key.public_jwk()["n"].as_str().unwrap().as_bytes().to_vec(),
+        key.public_jwk().to_string().into_bytes(),
     ] {
-        let hmac = SigningKey {
-            kid: "k1".into(),
-            alg: Algorithm::HS256,
-            encoding: EncodingKey::from_secret(&secret),
-            jwk: json!({}),
-        };
-        let token = hmac.sign(&claims());
+        let token = tokens::hs_signed(
+            "HS256",
+            &secret,
+            json!({"kid": "k1", "typ": "at+jwt"}),
+            claims(),
+        );
         assert_eq!(
             v.verify(&token).await.unwrap_err(),
             AuthError::AlgorithmNotAllowed {
@@ -150,7 +150,7 @@ async fn rejects_hmac_signed_with_the_public_key() {
 
 #[tokio::test]
 async fn rejects_algorithms_outside_the_allow_list() {
-    let key = SigningKey::generate(Algorithm::ES384, "k1");
+    let key = signing_key(Algorithm::ES384, "k1");
     let source = Arc::new(StaticKeys::from_jwks(&jwks(&[&key])).unwrap());
     let v = JwtVerifier::new(
         &ctx_with("corp", Arc::new(Recorder::default())),
@@ -161,7 +161,7 @@ async fn rejects_algorithms_outside_the_allow_list() {
     )
     .unwrap();
     assert_eq!(
-        v.verify(&key.sign(&claims())).await.unwrap_err(),
+        v.verify(&sign(&key, &claims())).await.unwrap_err(),
         AuthError::AlgorithmNotAllowed {
             alg: "ES384".into()
         }
@@ -170,14 +170,14 @@ async fn rejects_algorithms_outside_the_allow_list() {
 
 #[tokio::test]
 async fn header_rules() {
-    let key = SigningKey::generate(Algorithm::ES256, "k1");
+    let key = signing_key(Algorithm::ES256, "k1");
     let v = verifier_for(&[&key]);
     let c = claims();
 
-    let mut crit = key.header();
+    let mut crit = header(&key);
     crit["crit"] = json!(["exp"]);
     assert!(matches!(
-        v.verify(&key.sign_with(&crit, &c)).await,
+        v.verify(&tokens::sign_with_header(&key, &crit, &c)).await,
         Err(AuthError::BadHeader { .. })
     ));
 
@@ -187,41 +187,49 @@ async fn header_rules() {
         "application/at+jwt",
         "Application/AT+JWT",
     ] {
-        let mut h = key.header();
+        let mut h = header(&key);
         h["typ"] = json!(typ);
-        assert!(v.verify(&key.sign_with(&h, &c)).await.is_ok(), "{typ}");
+        assert!(
+            v.verify(&tokens::sign_with_header(&key, &h, &c))
+                .await
+                .is_ok(),
+            "{typ}"
+        );
     }
-    let mut jwt = key.header();
+    let mut jwt = header(&key);
     jwt["typ"] = json!("JWT");
     assert_eq!(
-        v.verify(&key.sign_with(&jwt, &c)).await.unwrap_err(),
+        v.verify(&tokens::sign_with_header(&key, &jwt, &c))
+            .await
+            .unwrap_err(),
         AuthError::WrongTokenType {
             token_type: "JWT".into()
         }
     );
-    let mut untyped = key.header();
+    let mut untyped = header(&key);
     untyped.as_object_mut().unwrap().remove("typ");
     assert!(matches!(
-        v.verify(&key.sign_with(&untyped, &c)).await,
+        v.verify(&tokens::sign_with_header(&key, &untyped, &c))
+            .await,
         Err(AuthError::WrongTokenType { .. })
     ));
 
-    let mut no_alg = key.header();
+    let mut no_alg = header(&key);
     no_alg.as_object_mut().unwrap().remove("alg");
     assert!(matches!(
-        v.verify(&key.sign_with(&no_alg, &c)).await,
+        v.verify(&tokens::sign_with_header(&key, &no_alg, &c)).await,
         Err(AuthError::BadHeader { .. })
     ));
 }
 
 #[tokio::test]
 async fn claim_checks() {
-    let key = SigningKey::generate(Algorithm::ES256, "k1");
+    let key = signing_key(Algorithm::ES256, "k1");
     let v = verifier_for(&[&key]);
     let now = now_unix();
     let verify = |c: Value| {
         let v = v.clone();
-        let token = key.sign(&c);
+        let token = sign(&key, &c);
         async move { v.verify(&token).await }
     };
     assert_eq!(
@@ -283,20 +291,20 @@ async fn claim_checks() {
 
 #[tokio::test]
 async fn signature_and_key_errors() {
-    let key = SigningKey::generate(Algorithm::ES256, "k1");
-    let impostor = SigningKey::generate(Algorithm::ES256, "k1");
+    let key = signing_key(Algorithm::ES256, "k1");
+    let impostor = signing_key(Algorithm::ES256, "k1");
     let v = verifier_for(&[&key]);
     assert_eq!(
-        v.verify(&impostor.sign(&claims())).await.unwrap_err(),
+        v.verify(&sign(&impostor, &claims())).await.unwrap_err(),
         AuthError::BadSignature
     );
-    let stranger = SigningKey::generate(Algorithm::ES256, "k9");
+    let stranger = signing_key(Algorithm::ES256, "k9");
     assert_eq!(
-        v.verify(&stranger.sign(&claims())).await.unwrap_err(),
+        v.verify(&sign(&stranger, &claims())).await.unwrap_err(),
         AuthError::UnknownKey { kid: "k9".into() }
     );
     // Payload swapped under a valid signature.
-    let good = key.sign(&claims());
+    let good = sign(&key, &claims());
     let forged_claims = b64(with(claims(), "sub", json!("mallory"))
         .to_string()
         .as_bytes());
@@ -307,7 +315,7 @@ async fn signature_and_key_errors() {
         AuthError::BadSignature
     );
     // Oversized and garbage tokens.
-    let huge = format!("{}.{}.sig", key.header(), "A".repeat(9000));
+    let huge = format!("{}.{}.sig", header(&key), "A".repeat(9000));
     assert!(matches!(
         v.verify(&huge).await,
         Err(AuthError::Malformed { .. })
@@ -320,67 +328,62 @@ async fn signature_and_key_errors() {
 
 #[tokio::test]
 async fn kidless_token_uses_the_only_fitting_key() {
-    let key = SigningKey::generate(Algorithm::ES256, "unused");
-    let source =
-        Arc::new(StaticKeys::from_jwks(&json!({"keys": [key.jwk_without_kid()]})).unwrap());
+    let key = signing_key(Algorithm::ES256, "unused");
+    let source = {
+        let mut jwk = key.public_jwk().clone();
+        jwk.as_object_mut().unwrap().remove("kid");
+        Arc::new(StaticKeys::from_jwks(&json!({"keys": [jwk]})).unwrap())
+    };
     let v = JwtVerifier::new(
         &ctx_with("corp", Arc::new(Recorder::default())),
         settings(source),
     )
     .unwrap();
-    let mut h = key.header();
+    let mut h = header(&key);
     h.as_object_mut().unwrap().remove("kid");
-    assert!(v.verify(&key.sign_with(&h, &claims())).await.is_ok());
+    assert!(v
+        .verify(&tokens::sign_with_header(&key, &h, claims()))
+        .await
+        .is_ok());
 }
 
 #[tokio::test]
 async fn jku_x5u_and_embedded_jwk_are_never_fetched_or_trusted() {
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
-    let attacker_server = serve(poem::Route::new().at(
-        "/*path",
-        make(move |_req| {
-            let counter = counter.clone();
-            async move {
-                counter.fetch_add(1, Ordering::SeqCst);
-                "{}"
-            }
-        }),
-    ))
-    .await;
-    let key = SigningKey::generate(Algorithm::ES256, "k1");
-    let attacker = SigningKey::generate(Algorithm::ES256, "evil");
+    let trap = Trap::start().await;
+    let key = signing_key(Algorithm::ES256, "k1");
+    let attacker = signing_key(Algorithm::ES256, "evil");
     let v = verifier_for(&[&key]);
-    let base = attacker_server.base();
-    let mut header = attacker.header();
-    header["jku"] = json!(format!("{base}/jwks"));
-    header["x5u"] = json!(format!("{base}/cert.pem"));
-    header["jwk"] = attacker.jwk.clone();
+    let mut hostile = header(&attacker);
+    hostile["jku"] = json!(trap.url_for("/jwks"));
+    hostile["x5u"] = json!(trap.url_for("/cert.pem"));
+    hostile["jwk"] = attacker.public_jwk().clone();
     assert_eq!(
-        v.verify(&attacker.sign_with(&header, &claims()))
+        v.verify(&tokens::sign_with_header(&attacker, &hostile, claims()))
             .await
             .unwrap_err(),
         AuthError::UnknownKey { kid: "evil".into() }
     );
     // The attacker's key under a trusted kid: the trusted key decides.
-    header["kid"] = json!("k1");
+    hostile["kid"] = json!("k1");
     assert_eq!(
-        v.verify(&attacker.sign_with(&header, &claims()))
+        v.verify(&tokens::sign_with_header(&attacker, &hostile, claims()))
             .await
             .unwrap_err(),
         AuthError::BadSignature
     );
     // A legitimate token with a jku is accepted; the jku is ignored.
-    let mut legit = key.header();
-    legit["jku"] = json!(format!("{base}/jwks"));
-    assert!(v.verify(&key.sign_with(&legit, &claims())).await.is_ok());
-    assert_eq!(hits.load(Ordering::SeqCst), 0);
-    attacker_server.shutdown().await;
+    let mut legit = header(&key);
+    legit["jku"] = json!(trap.url_for("/jwks"));
+    assert!(v
+        .verify(&tokens::sign_with_header(&key, &legit, claims()))
+        .await
+        .is_ok());
+    assert_eq!(trap.hits(), 0, "{:?}", trap.requests());
 }
 
 #[tokio::test]
 async fn verified_cache_skips_the_signature_but_not_the_clock() {
-    let key = SigningKey::generate(Algorithm::ES256, "k1");
+    let key = signing_key(Algorithm::ES256, "k1");
     let counting = Arc::new(Counting {
         inner: StaticKeys::from_jwks(&jwks(&[&key])).unwrap(),
         lookups: AtomicUsize::new(0),
@@ -394,7 +397,7 @@ async fn verified_cache_skips_the_signature_but_not_the_clock() {
         },
     )
     .unwrap();
-    let token = key.sign(&claims());
+    let token = sign(&key, &claims());
     let first = v.verify(&token).await.unwrap();
     let second = v.verify(&token).await.unwrap();
     assert_eq!(first, second);
@@ -412,7 +415,7 @@ async fn verified_cache_skips_the_signature_but_not_the_clock() {
     assert_eq!(counting.lookups.load(Ordering::SeqCst), 2);
 
     // A cached token that expires is rejected on its next use.
-    let short = key.sign(&with(claims(), "exp", json!(now_unix() + 1)));
+    let short = sign(&key, &with(claims(), "exp", json!(now_unix() + 1)));
     v.verify(&short).await.unwrap();
     let exp = now_unix() + 1;
     assert!(eventually(5, async || now_unix() > exp).await);
@@ -424,9 +427,9 @@ async fn verified_cache_skips_the_signature_but_not_the_clock() {
 
 #[tokio::test]
 async fn explain_reports_each_check_without_the_token() {
-    let key = SigningKey::generate(Algorithm::ES256, "k1");
+    let key = signing_key(Algorithm::ES256, "k1");
     let v = verifier_for(&[&key]);
-    let token = key.sign(&claims());
+    let token = sign(&key, &claims());
     let (checks, result) = v.explain(&token).await;
     assert!(result.is_ok());
     let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
@@ -446,7 +449,7 @@ async fn explain_reports_each_check_without_the_token() {
     );
     assert!(checks.iter().all(|c| c.passed));
 
-    let bad = key.sign(&with(claims(), "aud", json!("https://other.test")));
+    let bad = sign(&key, &with(claims(), "aud", json!("https://other.test")));
     let (checks, result) = v.explain(&bad).await;
     assert!(matches!(result, Err(AuthError::WrongAudience { .. })));
     let failed: Vec<&str> = checks
@@ -460,7 +463,7 @@ async fn explain_reports_each_check_without_the_token() {
     let sig = token.rsplit('.').next().unwrap();
     let payload = token.split('.').nth(1).unwrap();
     let (checks, _) = v
-        .explain(&SigningKey::generate(Algorithm::ES256, "zz").sign(&claims()))
+        .explain(&sign(&signing_key(Algorithm::ES256, "zz"), &claims()))
         .await;
     assert_eq!(checks.last().unwrap().name, "key");
     for c in checks.iter() {
@@ -472,7 +475,7 @@ async fn explain_reports_each_check_without_the_token() {
 
 #[tokio::test]
 async fn descriptor_and_status() {
-    let key = SigningKey::generate(Algorithm::EdDSA, "ed");
+    let key = signing_key(Algorithm::EdDSA, "ed");
     let v = verifier_for(&[&key]);
     let d = v.descriptor();
     assert_eq!(d.name, "corp");

@@ -1,6 +1,8 @@
-//! OIDC discovery of `{issuer}/.well-known/openid-configuration`, parsed with
-//! `openidconnect`'s provider metadata (plus `introspection_endpoint`), kept
-//! once it succeeded and retried (single-flight) until it does.
+//! The issuer's metadata, found by [`warden_upstream::discover`] (OpenID
+//! Connect Discovery, then RFC 8414; the document must name the configured
+//! issuer) and read with `openidconnect`'s provider metadata (plus
+//! `introspection_endpoint`); kept once it succeeded and retried
+//! (single-flight) until it does.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -13,6 +15,7 @@ use openidconnect::core::{
 };
 use openidconnect::{AdditionalProviderMetadata, ProviderMetadata};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use url::Url;
 use warden_core::{now_unix, AuthError};
 
@@ -56,14 +59,6 @@ pub struct Endpoints {
     pub introspection: Option<Url>,
 }
 
-/// `{issuer}/.well-known/openid-configuration`.
-pub fn discovery_url(issuer: &str) -> String {
-    format!(
-        "{}/.well-known/openid-configuration",
-        issuer.trim_end_matches('/')
-    )
-}
-
 fn http_url(value: &str, what: &str) -> Result<Url, String> {
     let url = Url::parse(value).map_err(|e| format!("{what} {value:?}: {e}"))?;
     match url.scheme() {
@@ -72,22 +67,15 @@ fn http_url(value: &str, what: &str) -> Result<Url, String> {
     }
 }
 
-/// Parses a discovery document and checks it belongs to `issuer`.
-pub fn parse_document(issuer: &str, url: &str, body: &[u8]) -> Result<Endpoints, LogtoError> {
+/// Reads the endpoints from a metadata `document` served at `url` (whose
+/// `issuer` [`warden_upstream::discover`] has already checked).
+pub fn parse_document(url: &str, document: &Value) -> Result<Endpoints, LogtoError> {
     let invalid = |reason: String| LogtoError::InvalidResponse {
         url: url.to_string(),
         reason,
     };
-    let metadata: LogtoProviderMetadata =
-        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body))
-            .map_err(|e| invalid(format!("not an OpenID provider configuration: {e}")))?;
-    let found = metadata.issuer().as_str();
-    if found != issuer {
-        return Err(LogtoError::IssuerMismatch {
-            expected: issuer.to_string(),
-            found: found.to_string(),
-        });
-    }
+    let metadata: LogtoProviderMetadata = serde_path_to_error::deserialize(document)
+        .map_err(|e| invalid(format!("not an OpenID provider configuration: {e}")))?;
     let jwks_uri = http_url(metadata.jwks_uri().as_str(), "jwks_uri").map_err(invalid)?;
     let userinfo = metadata
         .userinfo_endpoint()
@@ -124,7 +112,6 @@ struct State {
 pub(crate) struct Discovery {
     provider: String,
     issuer: String,
-    url: String,
     http: Http,
     retry_interval: Duration,
     current: RwLock<Option<Arc<Endpoints>>>,
@@ -142,7 +129,6 @@ impl Discovery {
         Self {
             provider: provider.to_string(),
             issuer: issuer.to_string(),
-            url: discovery_url(issuer),
             http,
             retry_interval,
             current: RwLock::new(None),
@@ -233,15 +219,8 @@ impl Discovery {
     }
 
     async fn fetch(&self) -> Result<Endpoints, LogtoError> {
-        let reply = self.http.get(&self.url, None).await?;
-        if reply.status != 200 {
-            return Err(LogtoError::Status {
-                url: self.url.clone(),
-                status: reply.status,
-                retry_after: reply.retry_after,
-            });
-        }
-        parse_document(&self.issuer, &self.url, &reply.body)
+        let found = self.http.discover(&self.issuer).await?;
+        parse_document(found.url.as_str(), &found.document)
     }
 }
 
@@ -250,7 +229,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn doc(issuer: &str) -> serde_json::Value {
+    fn doc(issuer: &str) -> Value {
         json!({
             "issuer": issuer,
             "authorization_endpoint": format!("{issuer}/auth"),
@@ -265,20 +244,16 @@ mod tests {
     }
 
     const ISS: &str = "https://t.logto.app/oidc";
+    const URL: &str = "https://t.logto.app/oidc/.well-known/openid-configuration";
 
     #[test]
     fn reads_the_three_endpoints() {
-        let body = doc(ISS).to_string();
-        let e = parse_document(ISS, &discovery_url(ISS), body.as_bytes()).unwrap();
+        let e = parse_document(URL, &doc(ISS)).unwrap();
         assert_eq!(e.jwks_uri, "https://t.logto.app/oidc/jwks");
         assert_eq!(e.userinfo.unwrap().as_str(), "https://t.logto.app/oidc/me");
         assert_eq!(
             e.introspection.unwrap().as_str(),
             "https://t.logto.app/oidc/token/introspection"
-        );
-        assert_eq!(
-            discovery_url("https://t.logto.app/oidc/"),
-            "https://t.logto.app/oidc/.well-known/openid-configuration"
         );
     }
 
@@ -287,31 +262,21 @@ mod tests {
         let mut d = doc(ISS);
         d.as_object_mut().unwrap().remove("userinfo_endpoint");
         d.as_object_mut().unwrap().remove("introspection_endpoint");
-        let e = parse_document(ISS, "u", d.to_string().as_bytes()).unwrap();
+        let e = parse_document(URL, &d).unwrap();
         assert!(e.userinfo.is_none() && e.introspection.is_none());
     }
 
     #[test]
-    fn rejects_wrong_issuer_and_bad_documents() {
-        let body = doc("https://evil.example/oidc").to_string();
-        assert!(matches!(
-            parse_document(ISS, "u", body.as_bytes()),
-            Err(LogtoError::IssuerMismatch { .. })
-        ));
-        let body = doc(&format!("{ISS}/")).to_string();
-        assert!(matches!(
-            parse_document(ISS, "u", body.as_bytes()),
-            Err(LogtoError::IssuerMismatch { .. })
-        ));
-        let err = parse_document(ISS, "u", b"<html>").unwrap_err();
+    fn rejects_bad_documents() {
+        let err = parse_document(URL, &json!("<html>")).unwrap_err();
         assert!(matches!(err, LogtoError::InvalidResponse { .. }));
         let mut d = doc(ISS);
         d.as_object_mut().unwrap().remove("jwks_uri");
-        let err = parse_document(ISS, "u", d.to_string().as_bytes()).unwrap_err();
+        let err = parse_document(URL, &d).unwrap_err();
         assert!(err.to_string().contains("jwks_uri"), "{err}");
         let mut d = doc(ISS);
         d["userinfo_endpoint"] = json!("ftp://t.logto.app/me");
-        let err = parse_document(ISS, "u", d.to_string().as_bytes()).unwrap_err();
+        let err = parse_document(URL, &d).unwrap_err();
         assert!(err.to_string().contains("userinfo_endpoint"), "{err}");
     }
 }

@@ -47,15 +47,14 @@ pub enum LogtoError {
         /// What was wrong.
         reason: String,
     },
-    /// The discovery document names another issuer.
-    #[error(
-        "discovery document issuer {found:?} does not match the configured issuer {expected:?}"
-    )]
-    IssuerMismatch {
+    /// No metadata document for the issuer: every discovery URL was missing
+    /// it or served an unusable one (another issuer's, not JSON, too large).
+    #[error("no metadata document for issuer {issuer}: {reason}")]
+    Discovery {
         /// The configured issuer.
-        expected: String,
-        /// The document's `issuer`.
-        found: String,
+        issuer: String,
+        /// What each discovery URL gave.
+        reason: String,
     },
     /// The discovery document lacks an endpoint this provider needs.
     #[error("the discovery document has no {endpoint}")]
@@ -74,7 +73,7 @@ impl LogtoError {
             LogtoError::Status { status: 429, .. } => "rate_limited",
             LogtoError::Status { .. } => "http_4xx",
             LogtoError::InvalidResponse { .. }
-            | LogtoError::IssuerMismatch { .. }
+            | LogtoError::Discovery { .. }
             | LogtoError::MissingEndpoint { .. } => "invalid_response",
             LogtoError::Fetch { .. } => "error",
         }

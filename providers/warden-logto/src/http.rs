@@ -2,15 +2,16 @@
 //! ([`warden_upstream`]; the JWKS and introspection clients live in
 //! warden-jwt and warden-introspection and use it too): the configured
 //! timeout, a body size cap, no redirects (openidconnect's SSRF guidance) and
-//! an [`Event::Upstream`] for every call. This module only maps
-//! [`UpstreamError`] to [`LogtoError`].
+//! an [`Event::Upstream`] for every call. Discovery is
+//! [`warden_upstream::discover`]. This module only maps [`UpstreamError`]
+//! to [`LogtoError`].
 //!
 //! [`Event::Upstream`]: warden_core::Event::Upstream
 
 use std::time::Duration;
 
 use warden_core::SharedObserver;
-use warden_upstream::{Request, Upstream, UpstreamError, UpstreamPolicy};
+use warden_upstream::{Discovered, Request, Upstream, UpstreamError, UpstreamPolicy};
 
 use crate::LogtoError;
 
@@ -58,6 +59,26 @@ impl Http {
         &self.upstream
     }
 
+    /// The metadata document of `issuer` ([`warden_upstream::discover`]).
+    pub async fn discover(&self, issuer: &str) -> Result<Discovered, LogtoError> {
+        let map = |e: UpstreamError| {
+            let url = e.url().unwrap_or(issuer).to_string();
+            logto_error(&url, e)
+        };
+        match warden_upstream::discover(&self.upstream, issuer).await {
+            Ok(found) => Ok(found),
+            Err(UpstreamError::NoMetadata { tried, .. }) => Err(LogtoError::Discovery {
+                issuer: issuer.to_string(),
+                reason: tried
+                    .into_iter()
+                    .map(|e| map(e).to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }),
+            Err(e) => Err(map(e)),
+        }
+    }
+
     /// GETs `url` (with `Authorization: Bearer <bearer>` when given). `Err`
     /// only for transport failures, timeouts and oversized bodies.
     pub async fn get(&self, url: &str, bearer: Option<&str>) -> Result<Reply, LogtoError> {
@@ -84,6 +105,18 @@ fn logto_error(url: &str, error: UpstreamError) -> LogtoError {
         UpstreamError::TooLarge { limit, .. } => LogtoError::InvalidResponse {
             url,
             reason: format!("answer is larger than {limit} bytes"),
+        },
+        UpstreamError::NotJson { reason, .. } => LogtoError::InvalidResponse {
+            url,
+            reason: format!("not a JSON object ({reason})"),
+        },
+        UpstreamError::IssuerMismatch {
+            expected, found, ..
+        } => LogtoError::InvalidResponse {
+            url,
+            reason: format!(
+                "discovery document issuer {found:?} does not match the configured issuer {expected:?}"
+            ),
         },
         UpstreamError::InvalidHeader { .. } => LogtoError::Fetch {
             url,

@@ -2,10 +2,11 @@
 //!
 //! The `kind = "logto"` provider.
 //!
-//! * **Discovery** of `{issuer}/.well-known/openid-configuration`, parsed
-//!   with `openidconnect`'s provider metadata ([`LogtoProviderMetadata`], with
-//!   `introspection_endpoint` as additional metadata); the document's
-//!   `issuer` must equal the configured one. It runs in
+//! * **Discovery** with [`warden_upstream::discover`] —
+//!   `{issuer}/.well-known/openid-configuration`, then RFC 8414; the
+//!   document's `issuer` must be the configured one (a trailing slash aside)
+//!   — read with `openidconnect`'s provider metadata ([`LogtoProviderMetadata`],
+//!   with `introspection_endpoint` as additional metadata). It runs in
 //!   [`Verifier::refresh`](warden_core::Verifier::refresh) and lazily on first
 //!   use; until it succeeds every token is "could not verify" (503).
 //! * **JWT access tokens** (API resources, ES384 by default) are verified
@@ -66,9 +67,7 @@ mod verifier;
 pub use config::{
     ClientCredentials, LogtoConfig, LogtoSettings, OpaqueCacheSettings, DEFAULT_ALGORITHMS,
 };
-pub use discovery::{
-    discovery_url, parse_document, Endpoints, LogtoAdditionalMetadata, LogtoProviderMetadata,
-};
+pub use discovery::{parse_document, Endpoints, LogtoAdditionalMetadata, LogtoProviderMetadata};
 pub use error::LogtoError;
 pub use factory::LogtoFactory;
 pub use userinfo::userinfo_to_auth_info;

@@ -8,7 +8,7 @@ use common::{http_status, logto_idp, profile, provider, provider_with, API, MCP}
 use serde_json::json;
 use warden_core::{AuthError, ProviderSet, Verifier};
 use warden_jwt::Algorithm;
-use warden_test_support::idp::{FakeIdp, Fault, IdpEndpoint};
+use warden_test_support::idp::{FakeIdp, Fault, IdpEndpoint, MetadataDocument};
 
 #[tokio::test]
 async fn discovery_finds_the_endpoints_under_the_oidc_path() {
@@ -194,6 +194,34 @@ async fn a_discovery_document_for_another_issuer_is_refused() {
         0,
         "keys are never fetched from an unverified document"
     );
+}
+
+#[tokio::test]
+async fn discovery_falls_back_to_rfc8414_like_every_provider() {
+    let idp = logto_idp().await;
+    idp.set_metadata_documents(&[MetadataDocument::OAuthPathInserted]);
+    // The document may name the issuer with a trailing slash.
+    let mut doc = idp.discovery_document();
+    doc["issuer"] = json!(format!("{}/", idp.issuer()));
+    idp.set_discovery_document(Some(doc));
+    let (v, _) = provider(&idp);
+    v.refresh().await.unwrap();
+    assert_eq!(v.endpoints().unwrap().jwks_uri, idp.jwks_url());
+    let paths: Vec<String> = idp
+        .requests()
+        .into_iter()
+        .filter(|r| r.endpoint == Some(IdpEndpoint::Discovery))
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/oidc/.well-known/openid-configuration",
+            "/.well-known/oauth-authorization-server/oidc"
+        ]
+    );
+    let token = idp.mint(idp.claims(API, "user_1", ""));
+    assert!(v.verify(&token).await.is_ok());
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@
 //!
 //! | endpoint | default path | notes |
 //! |---|---|---|
-//! | discovery | `{P}/.well-known/openid-configuration`, `/.well-known/oauth-authorization-server{P}` (and `{P}/.well-known/oauth-authorization-server`) | same document |
+//! | discovery | `{P}/.well-known/openid-configuration`, `/.well-known/oauth-authorization-server{P}` (and `{P}/.well-known/oauth-authorization-server`) | same document; which ones are published and what they say: [`FakeIdp::set_metadata_documents`], [`FakeIdp::set_discovery_document`] |
 //! | JWKS | `{P}/jwks` | optional `Cache-Control` |
 //! | introspection | `{P}/introspect` (POST) | RFC 7662, `client_secret_basic` / `client_secret_post` |
 //! | userinfo | `{P}/userinfo` (GET/POST) | `Authorization: Bearer` |
@@ -48,15 +48,15 @@ use serde_json::{json, Value};
 
 pub use builder::FakeIdpBuilder;
 pub use state::{
-    ClientAuth, Counts, Fault, IdpEndpoint, IntrospectionCall, RecordedRequest, TokenCall,
-    RECORD_LIMIT,
+    ClientAuth, Counts, Fault, IdpEndpoint, IntrospectionCall, MetadataDocument, RecordedRequest,
+    TokenCall, RECORD_LIMIT,
 };
 pub use trap::Trap;
 
 use crate::tokens::{self, now, TestKey};
 use builder::new_key;
 use server::{bind, Running};
-use state::{lock, State};
+use state::{lock, KeySet, State};
 
 /// Default client id accepted at the introspection and token endpoints.
 pub const DEFAULT_CLIENT_ID: &str = "warden-test";
@@ -176,10 +176,29 @@ impl FakeIdp {
             .unwrap_or_default()
     }
 
-    /// The discovery document as served right now (to tweak and serve back
-    /// through [`Fault::Respond`]).
+    /// The URL of one metadata document (published or not).
+    pub fn metadata_document_url(&self, doc: MetadataDocument) -> String {
+        self.url(&self.state.cfg.metadata_path(doc))
+    }
+
+    /// The generated discovery document (to tweak and serve back with
+    /// [`set_discovery_document`](Self::set_discovery_document) or
+    /// [`Fault::Respond`]).
     pub fn discovery_document(&self) -> Value {
         handlers::discovery_document(&self.state)
+    }
+
+    /// Publishes only these metadata documents (all by default); requests
+    /// for the others are counted as discovery requests and answered 404.
+    pub fn set_metadata_documents(&self, docs: &[MetadataDocument]) {
+        lock(&self.state.metadata).published = docs.to_vec();
+    }
+
+    /// Serves `document` verbatim at the published metadata paths (e.g. one
+    /// naming another issuer, or with a relative `jwks_uri`); `None`: the
+    /// generated document again.
+    pub fn set_discovery_document(&self, document: Option<Value>) {
+        lock(&self.state.metadata).document = document;
     }
 
     /// The JWKS as served right now.
@@ -232,6 +251,15 @@ impl FakeIdp {
     /// Publishes `key` (not current), e.g. one with a chosen kid.
     pub fn publish(&self, key: TestKey) {
         lock(&self.state.keys).keys.push(key);
+    }
+
+    /// Replaces the published keys with `keys`; the first one becomes current.
+    ///
+    /// # Panics
+    /// If `keys` is empty.
+    pub fn set_keys(&self, keys: Vec<TestKey>) {
+        assert!(!keys.is_empty(), "FakeIdp needs at least one key");
+        *lock(&self.state.keys) = KeySet { keys, current: 0 };
     }
 
     /// Rotation, step one: publishes a new key with the current key's

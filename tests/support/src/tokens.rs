@@ -2,9 +2,10 @@
 //!
 //! [`TestKey`] holds a real asymmetric key pair (RSA 2048, P-256, P-384 or
 //! Ed25519, generated with aws-lc-rs) together with its kid, its public JWK
-//! and PEM/DER forms of its public key. [`mint`] signs a compact JWS with it;
-//! [`unsigned`], [`hs_signed`] and the `tamper_*` helpers build the hostile
-//! tokens an attack corpus needs.
+//! and PEM/DER forms of its public key. [`mint`] signs a compact JWS with it
+//! ([`sign_with_header`] under a header given whole); [`jwk_set`] publishes
+//! keys; [`unsigned`], [`hs_signed`] and the `tamper_*` helpers build the
+//! hostile tokens an attack corpus needs.
 //!
 //! RSA key generation is slow in debug builds (0.2–1 s), so [`TestKey::new`]
 //! draws RSA key material from a small process-wide pool (at most
@@ -308,6 +309,19 @@ pub fn mint(key: &TestKey, header_overrides: Value, claims: impl Serialize) -> S
     let signing_input = format!("{}.{}", json_b64(&header), json_b64(&claims));
     let signature = key.sign_raw(signing_input.as_bytes());
     format!("{signing_input}.{}", b64url(&signature))
+}
+
+/// A compact JWS signed by `key` under exactly `header` (no member added or
+/// removed: a header without `kid`, with `crit`, or naming another `alg`),
+/// always with the key's own algorithm.
+pub fn sign_with_header(key: &TestKey, header: &Value, claims: impl Serialize) -> String {
+    let signing_input = format!("{}.{}", json_b64(header), json_b64(&claims));
+    sign_input(key, &signing_input)
+}
+
+/// A JWK set (`{"keys": [...]}`) of the public JWKs of `keys`, in order.
+pub fn jwk_set(keys: &[&TestKey]) -> Value {
+    json!({ "keys": keys.iter().map(|k| k.public_jwk().clone()).collect::<Vec<_>>() })
 }
 
 /// Signs an arbitrary `signing_input` (`"<header>.<payload>"`) with `key`

@@ -1,5 +1,7 @@
 //! Shared helpers: a scratch data dir, a provider context, and the dev
-//! issuer's routes served on 127.0.0.1:0.
+//! issuer's routes served on 127.0.0.1:0. (The dev issuer is the crate
+//! under test, not a fake: it is served here as the host serves it. Token
+//! decoding comes from warden-test-support.)
 
 #![allow(dead_code)]
 
@@ -7,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::{Route, Server};
@@ -109,11 +111,6 @@ pub async fn start_with(cfg: impl FnOnce(&str) -> DevConfig) -> Running {
         http: reqwest::Client::new(),
         stop: Some(tx),
     }
-}
-
-pub fn decode_part(token: &str, i: usize) -> Value {
-    let part = token.split('.').nth(i).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
 
 pub fn mint_req(sub: &str) -> MintRequest {

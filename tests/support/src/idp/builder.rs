@@ -13,6 +13,7 @@ use crate::tokens::TestKey;
 #[derive(Debug, Clone)]
 pub struct FakeIdpBuilder {
     algs: Vec<Algorithm>,
+    keys: Vec<TestKey>,
     issuer_path: String,
     jwks_path: Option<String>,
     introspection_path: Option<String>,
@@ -40,6 +41,7 @@ impl FakeIdpBuilder {
     pub(super) fn with_defaults() -> FakeIdpBuilder {
         FakeIdpBuilder {
             algs: vec![Algorithm::RS256],
+            keys: Vec::new(),
             issuer_path: String::new(),
             jwks_path: None,
             introspection_path: None,
@@ -64,6 +66,13 @@ impl FakeIdpBuilder {
     /// At [`start`](Self::start) if empty or for HMAC algorithms.
     pub fn algs(mut self, algs: impl IntoIterator<Item = Algorithm>) -> Self {
         self.algs = algs.into_iter().collect();
+        self
+    }
+
+    /// Publish exactly these keys (chosen kids, keys a test already holds);
+    /// the first one is current. Replaces [`algs`](Self::algs).
+    pub fn keys(mut self, keys: impl IntoIterator<Item = TestKey>) -> Self {
+        self.keys = keys.into_iter().collect();
         self
     }
 
@@ -189,8 +198,8 @@ impl FakeIdpBuilder {
     /// with the kernel's randomized ephemeral ports.)
     pub async fn start_stopped(self) -> FakeIdp {
         assert!(
-            !self.algs.is_empty(),
-            "FakeIdp needs at least one algorithm"
+            !self.algs.is_empty() || !self.keys.is_empty(),
+            "FakeIdp needs at least one algorithm or key"
         );
         let listener = bind(0).await.expect("bind FakeIdp on 127.0.0.1:0");
         let port = listener.local_addr().expect("FakeIdp address").port();
@@ -212,10 +221,12 @@ impl FakeIdpBuilder {
             scopes_supported: self.scopes_supported,
             token_ttl: self.token_ttl,
         };
-        let mut keys: Vec<TestKey> = Vec::new();
-        for alg in self.algs {
-            let key = new_key(self.fresh_keys, alg, &keys);
-            keys.push(key);
+        let mut keys: Vec<TestKey> = self.keys;
+        if keys.is_empty() {
+            for alg in self.algs {
+                let key = new_key(self.fresh_keys, alg, &keys);
+                keys.push(key);
+            }
         }
         let state = Arc::new(State::new(
             cfg,

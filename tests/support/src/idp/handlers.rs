@@ -92,7 +92,13 @@ async fn handle(state: &State, mut req: Request) -> Response {
     }
 
     match endpoint {
-        IdpEndpoint::Discovery => json_response(200, &discovery_document(state)),
+        IdpEndpoint::Discovery => {
+            if state.metadata_published(&recorded.path) {
+                json_response(200, &served_discovery_document(state))
+            } else {
+                oauth_error(404, "not_found")
+            }
+        }
         IdpEndpoint::Jwks => jwks_response(state),
         IdpEndpoint::Introspection => introspect(state, &recorded, &body),
         IdpEndpoint::Userinfo => userinfo(state, &recorded),
@@ -130,7 +136,25 @@ async fn fault_response(fault: Fault) -> Response {
                 .body(Body::from_bytes_stream(chunks))
         }
         Fault::Hang => futures::future::pending().await,
+        Fault::RetryAfter {
+            status,
+            retry_after,
+        } => {
+            let mut response = oauth_error(status, "temporarily_unavailable");
+            if let Ok(value) = retry_after.parse() {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
     }
+}
+
+/// The document the discovery paths serve: the one set with
+/// [`FakeIdp::set_discovery_document`](super::FakeIdp::set_discovery_document),
+/// else the generated one.
+fn served_discovery_document(state: &State) -> Value {
+    let custom = lock(&state.metadata).document.clone();
+    custom.unwrap_or_else(|| discovery_document(state))
 }
 
 /// The OIDC discovery / RFC 8414 document.
@@ -215,6 +239,7 @@ fn credentials(value: &str, scheme: &str) -> Option<String> {
 struct Presented {
     auth: ClientAuth,
     client_id: Option<String>,
+    client_secret: Option<String>,
     credentials_ok: bool,
 }
 
@@ -237,15 +262,17 @@ fn client_auth(state: &State, req: &RecordedRequest, form: &Form) -> Presented {
     let post_secret = field(form, "client_secret");
     let post_id = field(form, "client_id");
     match (basic, post_secret) {
-        (Some(_), Some(_)) => Presented {
+        (Some(_), Some(secret)) => Presented {
             auth: ClientAuth::Both,
             client_id: post_id,
+            client_secret: Some(secret),
             credentials_ok: false,
         },
         (Some((id, secret)), None) => Presented {
             auth: ClientAuth::Basic,
             credentials_ok: state.cfg.client_ok(&id, &secret),
             client_id: Some(id),
+            client_secret: Some(secret),
         },
         (None, Some(secret)) => Presented {
             auth: ClientAuth::Post,
@@ -253,10 +280,12 @@ fn client_auth(state: &State, req: &RecordedRequest, form: &Form) -> Presented {
                 .as_deref()
                 .is_some_and(|id| state.cfg.client_ok(id, &secret)),
             client_id: post_id,
+            client_secret: Some(secret),
         },
         (None, None) => Presented {
             auth: ClientAuth::None,
             client_id: post_id,
+            client_secret: None,
             credentials_ok: false,
         },
     }
@@ -292,6 +321,7 @@ fn introspect(state: &State, req: &RecordedRequest, body: &[u8]) -> Response {
     state.record_introspection(IntrospectionCall {
         auth: presented.auth,
         client_id: presented.client_id,
+        client_secret: presented.client_secret,
         credentials_ok: presented.credentials_ok,
         answered: rejection.is_none(),
         token,

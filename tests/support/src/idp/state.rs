@@ -66,6 +66,36 @@ pub enum Fault {
     /// Accepts the request and never answers (until the client gives up or
     /// the server stops).
     Hang,
+    /// This status with a small JSON error body and a `Retry-After` header
+    /// (delta-seconds or an HTTP-date, sent verbatim).
+    RetryAfter {
+        /// HTTP status (503, 429, …).
+        status: u16,
+        /// The `Retry-After` value.
+        retry_after: String,
+    },
+}
+
+/// The metadata documents a fake IdP can publish; every one by default.
+/// `{P}` is the issuer path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MetadataDocument {
+    /// OpenID Connect Discovery: `{P}/.well-known/openid-configuration`.
+    OpenIdConfiguration,
+    /// RFC 8414 §3.1: `/.well-known/oauth-authorization-server{P}`.
+    OAuthPathInserted,
+    /// The suffix form some servers use: `{P}/.well-known/oauth-authorization-server`
+    /// (the same URL as [`OAuthPathInserted`](Self::OAuthPathInserted) when `{P}` is empty).
+    OAuthSuffix,
+}
+
+impl MetadataDocument {
+    /// Every document, in the order relying parties usually ask.
+    pub const ALL: [MetadataDocument; 3] = [
+        MetadataDocument::OpenIdConfiguration,
+        MetadataDocument::OAuthPathInserted,
+        MetadataDocument::OAuthSuffix,
+    ];
 }
 
 /// How a client authenticated at the introspection or token endpoint.
@@ -167,6 +197,8 @@ pub struct IntrospectionCall {
     pub auth: ClientAuth,
     /// The client id it presented, if any.
     pub client_id: Option<String>,
+    /// The client secret it presented, if any (test credentials only).
+    pub client_secret: Option<String>,
     /// Whether the presented id/secret pair matched a configured client.
     pub credentials_ok: bool,
     /// Whether the answer was a real introspection answer (auth method
@@ -225,15 +257,28 @@ impl Config {
 
     /// The paths that serve the discovery / AS-metadata document.
     pub fn discovery_paths(&self) -> Vec<String> {
-        let p = &self.issuer_path;
-        let mut paths = vec![
-            format!("{p}/.well-known/openid-configuration"),
-            format!("/.well-known/oauth-authorization-server{p}"),
-        ];
-        if !p.is_empty() {
-            paths.push(format!("{p}/.well-known/oauth-authorization-server"));
+        let mut paths: Vec<String> = Vec::new();
+        for doc in MetadataDocument::ALL {
+            let path = self.metadata_path(doc);
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
         }
         paths
+    }
+
+    /// The path of one metadata document.
+    pub fn metadata_path(&self, doc: MetadataDocument) -> String {
+        let p = &self.issuer_path;
+        match doc {
+            MetadataDocument::OpenIdConfiguration => {
+                format!("{p}/.well-known/openid-configuration")
+            }
+            MetadataDocument::OAuthPathInserted => {
+                format!("/.well-known/oauth-authorization-server{p}")
+            }
+            MetadataDocument::OAuthSuffix => format!("{p}/.well-known/oauth-authorization-server"),
+        }
     }
 
     pub fn endpoint_for(&self, path: &str) -> Option<IdpEndpoint> {
@@ -290,10 +335,28 @@ fn push_bounded<T>(queue: &mut VecDeque<T>, item: T) {
     queue.push_back(item);
 }
 
+/// Which metadata documents are served, and what they say.
+pub(crate) struct Metadata {
+    /// Published documents; the other discovery paths answer 404.
+    pub published: Vec<MetadataDocument>,
+    /// Served instead of the generated document, when set.
+    pub document: Option<Value>,
+}
+
+impl Default for Metadata {
+    fn default() -> Self {
+        Self {
+            published: MetadataDocument::ALL.to_vec(),
+            document: None,
+        }
+    }
+}
+
 /// Everything the HTTP handlers and the `FakeIdp` handle share.
 pub(crate) struct State {
     pub cfg: Config,
     pub keys: Mutex<KeySet>,
+    pub metadata: Mutex<Metadata>,
     pub extra_jwks: Mutex<Vec<Value>>,
     pub jwks_cache_control: Mutex<Option<String>>,
     pub switches: Mutex<[Switch; 5]>,
@@ -312,10 +375,19 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl State {
+    /// Whether `path` serves a published metadata document.
+    pub fn metadata_published(&self, path: &str) -> bool {
+        lock(&self.metadata)
+            .published
+            .iter()
+            .any(|doc| self.cfg.metadata_path(*doc) == path)
+    }
+
     pub fn new(cfg: Config, keys: KeySet, jwks_cache_control: Option<String>) -> State {
         State {
             cfg,
             keys: Mutex::new(keys),
+            metadata: Mutex::new(Metadata::default()),
             extra_jwks: Mutex::new(Vec::new()),
             jwks_cache_control: Mutex::new(jwks_cache_control),
             switches: Mutex::new(Default::default()),
