@@ -40,9 +40,9 @@ fn bench_policy(c: &mut Criterion) {
         ..Default::default()
     };
     let info = auth_info();
-    let tool_scopes = vec!["news:read".to_string()];
-    let wildcard = vec!["mcp:tools:*".to_string(), "profile".to_string()];
-    let deep = vec!["mcp:tools:news_sentiment:read".to_string()];
+    let tool_scopes = vec!["news:read".to_owned()];
+    let wildcard = vec!["mcp:tools:*".to_owned(), "profile".to_owned()];
+    let deep = vec!["mcp:tools:news_sentiment:read".to_owned()];
     let mut group = c.benchmark_group("policy");
     group.bench_function("validate+check_scopes", |b| {
         b.iter(|| {

@@ -56,7 +56,7 @@ pub async fn explain_token(
     TokenExplanation {
         provider: explanation.provider,
         accepted,
-        outcome: outcome.to_string(),
+        outcome: outcome.to_owned(),
         error,
         status,
         checks,
@@ -81,7 +81,7 @@ fn tool_access(
                 .collect();
             let allowed = guard.permits(info, tool_scopes);
             let reason = if allowed {
-                "allowed".to_string()
+                "allowed".to_owned()
             } else {
                 format!("missing scopes: {}", missing.join(" "))
             };
@@ -90,7 +90,7 @@ fn tool_access(
         Err(AuthError::InsufficientScope { missing, .. }) => (
             false,
             missing.clone(),
-            "token lacks the resource's required scopes".to_string(),
+            "token lacks the resource's required scopes".to_owned(),
         ),
         Err(e) => (
             false,
@@ -99,7 +99,7 @@ fn tool_access(
         ),
     };
     ToolAccess {
-        name: name.to_string(),
+        name: name.to_owned(),
         allowed,
         required_scopes: required,
         missing_scopes,
@@ -179,8 +179,8 @@ mod tests {
 
     #[test]
     fn union_keeps_order_without_duplicates() {
-        let a = vec!["x".to_string(), "y".to_string()];
-        let b = vec!["y".to_string(), "z".to_string()];
+        let a = vec!["x".to_owned(), "y".to_owned()];
+        let b = vec!["y".to_owned(), "z".to_owned()];
         assert_eq!(union(&a, &b), vec!["x", "y", "z"]);
     }
 }

@@ -53,7 +53,7 @@ async fn call(
     if let Some(b) = body {
         req = req
             .header("content-type", "application/json")
-            .body(b.to_string());
+            .body(b.to_owned());
     }
     if let Some(a) = auth {
         req = req.header("authorization", a);
@@ -283,7 +283,7 @@ async fn metrics_are_served_in_text_format_with_provider_gauges() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let ct = resp.headers()["content-type"].to_str().unwrap().to_string();
+    let ct = resp.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(ct.starts_with("text/plain"), "{ct}");
     assert!(ct.contains("version=0.0.4"), "{ct}");
     let text = resp.text().await.unwrap();
@@ -336,7 +336,7 @@ async fn config_is_served_as_given_and_the_admin_token_never_appears() {
     for (method, path, body) in PROTECTED {
         for auth in [
             None,
-            Some("Bearer wrong".to_string()),
+            Some("Bearer wrong".to_owned()),
             Some(format!("Bearer {ADMIN_TOKEN}")),
         ] {
             let resp = call(&admin, method, path, body, auth.as_deref()).await;
@@ -492,7 +492,7 @@ async fn dev_tokens_are_minted_with_the_cli_defaults() {
     let last = minter.last.lock().unwrap().clone().unwrap();
     assert_eq!(
         (last.sub.as_str(), last.scopes.clone(), last.ttl.as_secs()),
-        ("bob", vec!["profile".to_string()], 900)
+        ("bob", vec!["profile".to_owned()], 900)
     );
     assert_eq!(last.audience.as_deref(), Some("https://x.example/mcp"));
 

@@ -231,12 +231,12 @@ async fn a_blank_or_non_string_token_is_400_and_the_document_says_so() {
     let pattern = token["pattern"].as_str().unwrap();
     for c in &blanks {
         let spelled = match *c as u32 {
-            0x09 => "\\t".to_string(),
-            0x0A => "\\n".to_string(),
-            0x0B => "\\v".to_string(),
-            0x0C => "\\f".to_string(),
-            0x0D => "\\r".to_string(),
-            0x20 => " ".to_string(),
+            0x09 => "\\t".to_owned(),
+            0x0A => "\\n".to_owned(),
+            0x0B => "\\v".to_owned(),
+            0x0C => "\\f".to_owned(),
+            0x0D => "\\r".to_owned(),
+            0x20 => " ".to_owned(),
             n => format!("\\u{n:04x}"),
         };
         let range = (0x2000..=0x200A).contains(&(*c as u32));
@@ -412,7 +412,7 @@ async fn method_not_allowed_says_which_methods_are() {
                     .unwrap_or_else(|| panic!("{method} {url}: 405 without Allow"))
                     .to_str()
                     .unwrap()
-                    .to_string();
+                    .to_owned();
                 let mut got: Vec<String> = allow.split(", ").map(str::to_owned).collect();
                 got.sort();
                 let mut want = expected.clone();

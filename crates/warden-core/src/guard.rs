@@ -43,6 +43,16 @@ pub struct BearerGuard {
     observer: SharedObserver,
 }
 
+impl std::fmt::Debug for BearerGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BearerGuard")
+            .field("providers", &self.providers)
+            .field("policy", &self.policy)
+            .field("challenge", &self.challenge)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The outcome of [`BearerGuard::explain`].
 #[derive(Debug, Clone)]
 pub struct Explanation {

@@ -120,7 +120,7 @@ mod object {
 
     impl<'de> Visitor<'de> for ObjectVisitor {
         type Value = Issuer;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a JSON object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Issuer, A::Error> {
@@ -152,7 +152,7 @@ mod object {
 
     impl Visitor<'_> for KeyVisitor {
         type Value = IsIss;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a member name")
         }
         fn visit_str<E>(self, v: &str) -> Result<IsIss, E> {
@@ -172,7 +172,7 @@ mod object {
 
     impl<'de> Visitor<'de> for Skip {
         type Value = Skip;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("any JSON value")
         }
         fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {

@@ -64,7 +64,7 @@ pub fn canonical_resource(url: &str) -> String {
                 path
             )
         }
-        None => trimmed.to_string(),
+        None => trimmed.to_owned(),
     }
 }
 
@@ -77,7 +77,7 @@ impl BearerPolicy {
         match issuer {
             Some(iss) if self.issuers.iter().any(|i| i == iss) => Ok(()),
             other => Err(AuthError::WrongIssuer {
-                issuer: other.unwrap_or("").to_string(),
+                issuer: other.unwrap_or("").to_owned(),
             }),
         }
     }

@@ -130,6 +130,14 @@ pub struct ProviderRegistry {
     factories: BTreeMap<&'static str, Arc<dyn ProviderFactory>>,
 }
 
+impl std::fmt::Debug for ProviderRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderRegistry")
+            .field("kinds", &self.factories.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
 impl ProviderRegistry {
     /// An empty registry.
     pub fn new() -> Self {
@@ -159,7 +167,7 @@ impl ProviderRegistry {
             .get(kind)
             .ok_or_else(|| BuildError::UnknownKind {
                 provider: ctx.name.clone(),
-                kind: kind.to_string(),
+                kind: kind.to_owned(),
                 known: self.kinds().join(", "),
             })?;
         factory.build(ctx, config)
@@ -177,8 +185,8 @@ impl ProviderRegistry {
             .factories
             .get(kind)
             .ok_or_else(|| BuildError::UnknownKind {
-                provider: provider.to_string(),
-                kind: kind.to_string(),
+                provider: provider.to_owned(),
+                kind: kind.to_owned(),
                 known: self.kinds().join(", "),
             })?;
         factory.describe(provider, config)
@@ -196,6 +204,14 @@ pub struct ProviderSet {
     providers: Vec<Arc<dyn Verifier>>,
 }
 
+impl std::fmt::Debug for ProviderSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.providers.iter().map(|p| p.descriptor()))
+            .finish()
+    }
+}
+
 /// Where a token goes.
 #[derive(Clone)]
 pub enum Route {
@@ -203,6 +219,18 @@ pub enum Route {
     Issuer(Arc<dyn Verifier>),
     /// An opaque token: try these in order.
     Opaque(Vec<Arc<dyn Verifier>>),
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Route::Issuer(p) => f.debug_tuple("Issuer").field(&p.descriptor().name).finish(),
+            Route::Opaque(ps) => f
+                .debug_tuple("Opaque")
+                .field(&ps.iter().map(|p| &p.descriptor().name).collect::<Vec<_>>())
+                .finish(),
+        }
+    }
 }
 
 impl ProviderSet {
@@ -233,7 +261,7 @@ impl ProviderSet {
                 .cloned()
                 .map(Route::Issuer)
                 .ok_or_else(|| AuthError::WrongIssuer {
-                    issuer: issuer.to_string(),
+                    issuer: issuer.to_owned(),
                 });
         }
         let opaque: Vec<_> = self
@@ -278,7 +306,7 @@ impl ProviderSet {
                 if let Some(t) = trace.as_deref_mut() {
                     t.push(Check::new("routing", false, e.to_string()));
                 }
-                return Err(("none".to_string(), e));
+                return Err(("none".to_owned(), e));
             }
         };
         let mut unavailable = None;

@@ -135,8 +135,8 @@ mod tests {
 
     #[test]
     fn missing() {
-        let granted = vec!["news:*".to_string(), "profile".to_string()];
-        let required = vec!["news:read".to_string(), "admin".to_string()];
+        let granted = vec!["news:*".to_owned(), "profile".to_owned()];
+        let required = vec!["news:read".to_owned(), "admin".to_owned()];
         assert_eq!(missing_scopes(&granted, &required, true), ["admin"]);
         assert_eq!(
             missing_scopes(&granted, &required, false),

@@ -84,6 +84,17 @@ pub struct RegisteredTool {
     errors: AtomicU64,
 }
 
+impl std::fmt::Debug for RegisteredTool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisteredTool")
+            .field("name", &self.name())
+            .field("required_scopes", &self.required_scopes)
+            .field("calls", &self.calls)
+            .field("errors", &self.errors)
+            .finish()
+    }
+}
+
 impl RegisteredTool {
     /// The tool's name.
     pub fn name(&self) -> &str {
@@ -109,6 +120,12 @@ impl RegisteredTool {
 #[derive(Default)]
 pub struct ToolRegistry {
     tools: Vec<Arc<RegisteredTool>>,
+}
+
+impl std::fmt::Debug for ToolRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.tools.iter()).finish()
+    }
 }
 
 impl ToolRegistry {

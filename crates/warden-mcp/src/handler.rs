@@ -39,6 +39,16 @@ pub struct WardenMcp {
     in_flight: Arc<InFlight>,
 }
 
+impl std::fmt::Debug for WardenMcp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WardenMcp")
+            .field("name", &self.name)
+            .field("tools", &self.tools)
+            .field("list", &self.list)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The caller's identity that the HTTP layer inserted into the request's extensions.
 pub fn auth_info_from_parts(parts: &http::request::Parts) -> Option<&AuthInfo> {
     parts.extensions.get::<AuthInfo>()

@@ -28,9 +28,9 @@ impl RouteClassifier {
             .map(|r| {
                 let trimmed = r.trim_end_matches('/');
                 if trimmed.is_empty() {
-                    "/".to_string()
+                    "/".to_owned()
                 } else {
-                    trimmed.to_string()
+                    trimmed.to_owned()
                 }
             })
             .collect();
@@ -85,6 +85,12 @@ pub struct HttpMetrics {
     classifier: Arc<RouteClassifier>,
 }
 
+impl std::fmt::Debug for HttpMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpMetrics").finish_non_exhaustive()
+    }
+}
+
 impl HttpMetrics {
     /// Records into `metrics`, labelling routes with `classifier`.
     pub fn new(metrics: Arc<Metrics>, classifier: RouteClassifier) -> Self {
@@ -110,6 +116,13 @@ impl<E: Endpoint> Middleware<E> for HttpMetrics {
 pub struct HttpMetricsEndpoint<E> {
     inner: E,
     config: HttpMetrics,
+}
+
+impl<E> std::fmt::Debug for HttpMetricsEndpoint<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpMetricsEndpoint")
+            .finish_non_exhaustive()
+    }
 }
 
 impl<E: Endpoint> Endpoint for HttpMetricsEndpoint<E> {

@@ -28,7 +28,7 @@ fn exported() -> BTreeMap<String, (String, BTreeSet<String>)> {
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("# TYPE ") {
             let (name, ty) = rest.split_once(' ').expect("TYPE line");
-            out.entry(name.to_string()).or_default().0 = ty.to_string();
+            out.entry(name.to_owned()).or_default().0 = ty.to_owned();
         }
     }
     for line in text
@@ -45,7 +45,7 @@ fn exported() -> BTreeMap<String, (String, BTreeSet<String>)> {
             .filter(|p| !p.is_empty())
         {
             let (label, _) = pair.split_once('=').expect("label pair");
-            entry.1.insert(label.to_string());
+            entry.1.insert(label.to_owned());
         }
     }
     out
@@ -57,12 +57,12 @@ fn family_of(
     families: &BTreeMap<String, (String, BTreeSet<String>)>,
 ) -> Option<String> {
     if families.contains_key(name) {
-        return Some(name.to_string());
+        return Some(name.to_owned());
     }
     for suffix in ["_bucket", "_sum", "_count"] {
         if let Some(base) = name.strip_suffix(suffix) {
             if families.get(base).is_some_and(|(ty, _)| ty == "histogram") {
-                return Some(base.to_string());
+                return Some(base.to_owned());
             }
         }
     }
@@ -196,7 +196,7 @@ fn grafana_dashboard_uses_only_exported_series() {
         assert!(!targets.is_empty(), "panel {title} has no query");
         for t in targets {
             assert_eq!(t["datasource"]["uid"], "${datasource}", "target of {title}");
-            exprs.push(t["expr"].as_str().expect("expr").to_string());
+            exprs.push(t["expr"].as_str().expect("expr").to_owned());
         }
     }
     check_exprs("warden-overview.json", &exprs);
@@ -229,7 +229,7 @@ fn alert_rules_use_only_exported_series_and_say_what_to_check() {
     let mut names = BTreeSet::new();
     for group in doc["groups"].as_sequence().expect("groups") {
         for rule in group["rules"].as_sequence().expect("rules") {
-            let alert = rule["alert"].as_str().expect("alert name").to_string();
+            let alert = rule["alert"].as_str().expect("alert name").to_owned();
             let summary = rule["annotations"]["summary"].as_str().unwrap_or_default();
             let description = rule["annotations"]["description"]
                 .as_str()
@@ -246,7 +246,7 @@ fn alert_rules_use_only_exported_series_and_say_what_to_check() {
                 rule["labels"]["severity"].is_string(),
                 "{alert} has no severity"
             );
-            exprs.push(rule["expr"].as_str().expect("expr").to_string());
+            exprs.push(rule["expr"].as_str().expect("expr").to_owned());
             names.insert(alert);
         }
     }
@@ -271,10 +271,10 @@ fn selector_extraction() {
         s,
         vec![
             (
-                "warden_http_request_duration_seconds_bucket".to_string(),
-                vec!["route".to_string(), "le".to_string()]
+                "warden_http_request_duration_seconds_bucket".to_owned(),
+                vec!["route".to_owned(), "le".to_owned()]
             ),
-            ("warden_x".to_string(), vec![]),
+            ("warden_x".to_owned(), vec![]),
         ]
     );
 }
@@ -292,7 +292,7 @@ fn every_alert_has_a_firing_promtool_test() {
                 .as_sequence()
                 .is_some_and(|a| !a.is_empty())
             {
-                firing.insert(case["alertname"].as_str().expect("alertname").to_string());
+                firing.insert(case["alertname"].as_str().expect("alertname").to_owned());
             }
         }
     }

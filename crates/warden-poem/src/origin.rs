@@ -102,7 +102,7 @@ mod tests {
             let acao = resp
                 .headers()
                 .get("access-control-allow-origin")
-                .map(|v| v.to_str().unwrap().to_string());
+                .map(|v| v.to_str().unwrap().to_owned());
             if allowed {
                 assert!(resp.status().is_success(), "{origin}: {resp:?}");
                 assert_eq!(acao.as_deref(), Some(origin), "{origin}");

@@ -230,7 +230,7 @@ mod tests {
                 article("noscore", "20250103T000000", &[("AAPL", Some(1.0), None)]),
             ],
         );
-        let expected = (0.5 * 0.4 + 0.5 * -0.2 + 1.0 * 0.1) / 2.0;
+        let expected = 1.0f64.mul_add(0.1, 0.5f64.mul_add(0.4, 0.5 * -0.2)) / 2.0;
         assert!((a.score.unwrap() - expected).abs() < 1e-12);
         let titles: Vec<&str> = a.mentions.iter().map(|m| m.title.as_str()).collect();
         assert_eq!(titles, ["top", "new", "old"]);

@@ -83,7 +83,7 @@ async fn articles_without_the_ticker_are_ignored() {
         .await
         .unwrap();
     let s = &msft.structured;
-    let expected = (0.12 * 0.05 + 0.8 * 0.4 + 0.06 * 0.55) / (0.12 + 0.8 + 0.06);
+    let expected = 0.06f64.mul_add(0.55, 0.12f64.mul_add(0.05, 0.8 * 0.4)) / (0.12 + 0.8 + 0.06);
     assert!((s["sentiment_score"].as_f64().unwrap() - expected).abs() < 1e-6);
     assert_eq!(s["sentiment_label"], "Bullish");
     assert_eq!(s["articles_analyzed"], 3);

@@ -27,6 +27,7 @@ use warden_mcp::{streamable_http_service, McpOptions, WardenMcp};
 use warden_tower::{BearerLayer, McpLayer, OriginLayer, OriginPolicy};
 
 /// What the app is made of.
+#[derive(Debug)]
 pub struct Parts {
     /// The bearer guard (providers, required scopes, challenge).
     pub guard: Arc<BearerGuard>,
@@ -89,7 +90,7 @@ async fn hello(Extension(me): Extension<AuthInfo>) -> String {
 #[allow(dead_code)]
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let public_url = "http://127.0.0.1:3000".to_string();
+    let public_url = "http://127.0.0.1:3000".to_owned();
     let resource = format!("{public_url}/mcp");
     let observer = warden_core::noop_observer();
 

@@ -50,6 +50,16 @@ pub struct RateLimit {
     key: RateLimitKey,
 }
 
+impl std::fmt::Debug for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimit")
+            .field("key", &self.key)
+            .field("keys", &self.inner.limiter.len())
+            .field("idle_window", &self.inner.idle_window)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     limiter: DefaultKeyedRateLimiter<Principal>,
     idle_window: Duration,

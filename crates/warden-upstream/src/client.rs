@@ -248,7 +248,7 @@ impl Upstream {
     ) -> Result<Vec<u8>, UpstreamError> {
         let limit = self.inner.policy.max_body_bytes();
         let too_large = || UpstreamError::TooLarge {
-            url: url.to_string(),
+            url: url.to_owned(),
             limit,
         };
         if response
@@ -297,14 +297,14 @@ fn classify(error: reqwest::Error, url: &str, timeout: Duration) -> UpstreamErro
     let error = error.without_url();
     if error.is_timeout() {
         return UpstreamError::Timeout {
-            url: url.to_string(),
+            url: url.to_owned(),
             timeout,
         };
     }
     let chain = error_chain(&error);
     if error.is_connect() {
         return UpstreamError::Connect {
-            url: url.to_string(),
+            url: url.to_owned(),
             reason: chain,
         };
     }
@@ -316,7 +316,7 @@ fn classify(error: reqwest::Error, url: &str, timeout: Duration) -> UpstreamErro
         "request failed"
     };
     UpstreamError::Transport {
-        url: url.to_string(),
+        url: url.to_owned(),
         reason: format!("{category}: {chain}"),
     }
 }

@@ -120,7 +120,7 @@ impl Discovered {
 /// ```
 pub fn metadata_urls(issuer: &str, prefer: Prefer) -> Result<Vec<Url>, UpstreamError> {
     let invalid = |reason: String| UpstreamError::InvalidUrl {
-        url: issuer.split(['?', '#']).next().unwrap_or("").to_string(),
+        url: issuer.split(['?', '#']).next().unwrap_or("").to_owned(),
         reason: format!("issuer: {reason}"),
     };
     let parsed = Url::parse(issuer.trim()).map_err(|e| invalid(e.to_string()))?;
@@ -206,7 +206,7 @@ pub async fn discover_with(
         }
     }
     Err(UpstreamError::NoMetadata {
-        issuer: issuer.to_string(),
+        issuer: issuer.to_owned(),
         tried,
     })
 }
@@ -238,8 +238,8 @@ fn metadata_document(
     if found.is_empty() || found.trim_end_matches('/') != issuer.trim().trim_end_matches('/') {
         return Err(UpstreamError::IssuerMismatch {
             url,
-            expected: issuer.to_string(),
-            found: found.to_string(),
+            expected: issuer.to_owned(),
+            found: found.to_owned(),
         });
     }
     Ok((doc.value, doc.max_age))
@@ -267,7 +267,7 @@ mod tests {
     impl Observer for Recorder {
         fn observe(&self, event: &Event<'_>) {
             if let Event::Upstream { outcome, .. } = event {
-                self.0.lock().unwrap().push((*outcome).to_string());
+                self.0.lock().unwrap().push((*outcome).to_owned());
             }
         }
     }

@@ -192,7 +192,7 @@ mod tests {
         assert_eq!(status_outcome(401), "http_4xx");
         assert_eq!(status_outcome(429), "rate_limited");
         assert_eq!(status_outcome(503), "http_5xx");
-        let url = || "http://idp/x".to_string();
+        let url = || "http://idp/x".to_owned();
         let cases = [
             (
                 UpstreamError::Timeout {

@@ -200,7 +200,7 @@ pub fn display_url(url: &Url) -> String {
 fn strip_query(url: &str) -> String {
     match Url::parse(url.trim()) {
         Ok(u) => display_url(&u),
-        Err(_) => url.split(['?', '#']).next().unwrap_or("").to_string(),
+        Err(_) => url.split(['?', '#']).next().unwrap_or("").to_owned(),
     }
 }
 

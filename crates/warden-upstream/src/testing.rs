@@ -73,7 +73,7 @@ impl Route {
             status,
             headers: headers
                 .iter()
-                .map(|(n, v)| ((*n).to_string(), (*v).to_string()))
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
                 .collect(),
             body: body.into(),
         }
@@ -137,7 +137,7 @@ impl TestServer {
     /// Answers every request with `status`, the `headers` given and `body`
     /// (with its `Content-Length`).
     pub async fn answering(status: u16, headers: &[(&str, &str)], body: &str) -> Self {
-        Self::answering_for(status, headers, |_| body.to_string()).await
+        Self::answering_for(status, headers, |_| body.to_owned()).await
     }
 
     /// [`answering`](Self::answering) with a body computed from the server's
@@ -153,7 +153,7 @@ impl TestServer {
         let origin = format!("http://{}", listener.local_addr().expect("local address"));
         let headers: Vec<(String, String)> = headers
             .iter()
-            .map(|(n, v)| ((*n).to_string(), (*v).to_string()))
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
             .collect();
         let response = response_bytes(status, &headers, &body(&origin));
         Self::serve_on(listener, Behaviour::Fixed(Arc::new(response)))
@@ -248,7 +248,7 @@ impl TestServer {
     pub fn paths(&self) -> Vec<String> {
         self.requests()
             .iter()
-            .map(|head| request_path(head).to_string())
+            .map(|head| request_path(head).to_owned())
             .collect()
     }
 }

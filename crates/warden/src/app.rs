@@ -57,6 +57,16 @@ pub struct App {
     as_mirror: Option<AsMetadataMirror>,
 }
 
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("guard", &self.guard)
+            .field("tools", &self.tools)
+            .field("rate_limit", &self.rate_limit)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Sends every event to several observers.
 struct Fanout(Vec<SharedObserver>);
 
@@ -231,10 +241,10 @@ impl App {
 
     /// The hosts accepted in `Host` headers by the MCP endpoint.
     fn allowed_hosts(&self) -> Vec<String> {
-        let mut hosts = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
+        let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".into(), "::1".into()];
         if let Ok(url) = url::Url::parse(&self.config.server.public_url) {
             if let Some(h) = url.host_str() {
-                hosts.push(h.trim_start_matches('[').trim_end_matches(']').to_string());
+                hosts.push(h.trim_start_matches('[').trim_end_matches(']').to_owned());
             }
         }
         hosts.extend(self.config.server.allowed_hosts.iter().cloned());

@@ -42,6 +42,11 @@ struct State {
 /// Serves the primary provider's AS metadata.
 #[derive(Clone)]
 pub struct AsMetadataMirror(Arc<Source>);
+impl std::fmt::Debug for AsMetadataMirror {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsMetadataMirror").finish_non_exhaustive()
+    }
+}
 
 impl AsMetadataMirror {
     /// A mirror of a document known in-process (the dev issuer's).
@@ -81,7 +86,7 @@ impl AsMetadataMirror {
         let policy = UpstreamPolicy::new(timeout).with_max_body_bytes(MAX_DOCUMENT_BYTES);
         let http = Upstream::new(format!("idp:{provider}"), policy, observer)?;
         Ok(Self(Arc::new(Source::Remote {
-            issuer: issuer.into().trim_end_matches('/').to_string(),
+            issuer: issuer.into().trim_end_matches('/').to_owned(),
             http,
             fresh_for,
             state: Mutex::new(State::default()),
@@ -196,7 +201,7 @@ mod tests {
         let retry = resp
             .headers()
             .get(header::RETRY_AFTER)
-            .map(|v| v.to_str().unwrap().to_string());
+            .map(|v| v.to_str().unwrap().to_owned());
         (status, retry)
     }
 
@@ -309,7 +314,7 @@ mod tests {
         assert_eq!(m.document().await.unwrap(), doc);
 
         let other = TestServer::answering_for(200, &json, |_| {
-            r#"{"issuer":"https://evil.example"}"#.to_string()
+            r#"{"issuer":"https://evil.example"}"#.to_owned()
         })
         .await;
         let m = mirror(&other.origin(), FRESH_FOR);

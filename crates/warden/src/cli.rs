@@ -80,7 +80,7 @@ pub async fn run(cli: Cli) -> Result<(), HostError> {
                 .app
                 .dev
                 .as_ref()
-                .map(|d| d.issuer().to_string())
+                .map(|d| d.issuer().to_owned())
                 .unwrap_or_else(|| "-".into());
             tracing::info!(
                 bind = %running.addr,
@@ -131,7 +131,7 @@ pub async fn run(cli: Cli) -> Result<(), HostError> {
             let token = if token == "-" {
                 let mut buf = String::new();
                 std::io::Read::read_to_string(&mut std::io::stdin(), &mut buf)?;
-                buf.trim().to_string()
+                buf.trim().to_owned()
             } else {
                 token
             };

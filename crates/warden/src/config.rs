@@ -50,7 +50,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             resource: ResourceConfig::default(),
             auth: AuthConfig::default(),
-            providers: BTreeMap::from([("dev".to_string(), serde_json::json!({ "kind": "dev" }))]),
+            providers: BTreeMap::from([("dev".to_owned(), serde_json::json!({ "kind": "dev" }))]),
             tools: warden_tools::ToolsConfig::default(),
             log: LogConfig::default(),
             admin: warden_admin::AdminConfig::default(),
@@ -304,10 +304,10 @@ impl Config {
     }
 
     fn normalise(&mut self) {
-        self.server.public_url = self.server.public_url.trim_end_matches('/').to_string();
+        self.server.public_url = self.server.public_url.trim_end_matches('/').to_owned();
         let path = self.server.mcp_path.trim_end_matches('/');
         self.server.mcp_path = if path.starts_with('/') {
-            path.to_string()
+            path.to_owned()
         } else {
             format!("/{path}")
         };
@@ -417,7 +417,7 @@ impl Config {
             .iter()
             .filter_map(|name| {
                 let mut table = self.providers.get(name)?.clone();
-                let kind = table.as_object_mut()?.remove("kind")?.as_str()?.to_string();
+                let kind = table.as_object_mut()?.remove("kind")?.as_str()?.to_owned();
                 Some((name.clone(), kind, table))
             })
             .collect()

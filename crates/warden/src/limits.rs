@@ -104,6 +104,14 @@ pub struct RequestLimitsEndpoint<E> {
     limits: RequestLimits,
 }
 
+impl<E> std::fmt::Debug for RequestLimitsEndpoint<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestLimitsEndpoint")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<E: Endpoint> Endpoint for RequestLimitsEndpoint<E> {
     type Output = Response;
 

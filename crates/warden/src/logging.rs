@@ -45,9 +45,9 @@ pub fn init(config: &LogConfig) -> WorkerGuard {
 /// default level, so it is held at `warn` unless the filter names `rmcp` itself.
 fn effective_filter(level: &str) -> String {
     if level.contains("rmcp") {
-        level.to_string()
+        level.to_owned()
     } else if level.trim().is_empty() {
-        "rmcp=warn".to_string()
+        "rmcp=warn".to_owned()
     } else {
         format!("{level},rmcp=warn")
     }
@@ -66,6 +66,11 @@ impl<E: Endpoint> Middleware<E> for AccessLog {
 
 /// The endpoint produced by [`AccessLog`].
 pub struct AccessLogEndpoint<E>(E);
+impl<E> std::fmt::Debug for AccessLogEndpoint<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessLogEndpoint").finish_non_exhaustive()
+    }
+}
 
 impl<E: Endpoint> Endpoint for AccessLogEndpoint<E> {
     type Output = Response;

@@ -22,6 +22,15 @@ pub struct Running {
     admin: Option<JoinHandle<Result<(), std::io::Error>>>,
 }
 
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("addr", &self.addr)
+            .field("admin_addr", &self.admin_addr)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Running {
     /// Stops accepting, lets in-flight requests finish (up to 10 s), closes
     /// sessions and streams, and waits.

@@ -88,7 +88,7 @@ async fn serve_without_config_and_token_from_another_process() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert_eq!(token.split('.').count(), 3);
 
     let key = state.path().join("warden").join("dev-es256.pem");
@@ -475,7 +475,7 @@ fn explain_token_reports_every_check_and_exits_by_verdict() {
             .output()
             .unwrap();
         assert!(out.status.success());
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
     };
     let out = warden()
         .current_dir(dir.path())
@@ -491,7 +491,7 @@ fn explain_token_reports_every_check_and_exits_by_verdict() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["name"].as_str().unwrap().to_string())
+        .map(|c| c["name"].as_str().unwrap().to_owned())
         .collect();
     for n in ["signature", "issuer", "audience", "expiry"] {
         assert!(names.iter().any(|x| x == n), "{names:?}");

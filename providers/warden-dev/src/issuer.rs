@@ -71,13 +71,13 @@ fn parse_issuer(issuer: &str) -> Result<(String, String), String> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!("{issuer:?} must not have a query or fragment"));
     }
-    let path = url.path().trim_end_matches('/').to_string();
+    let path = url.path().trim_end_matches('/').to_owned();
     if !plain_path(&path) {
         return Err(format!(
             "{issuer:?}: the path may only hold letters, digits and -._~/"
         ));
     }
-    Ok((issuer.trim_end_matches('/').to_string(), path))
+    Ok((issuer.trim_end_matches('/').to_owned(), path))
 }
 
 impl DevIssuer {

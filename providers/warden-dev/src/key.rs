@@ -89,7 +89,7 @@ fn pem_to_der(pem: &str) -> Result<Vec<u8>, String> {
         .collect();
     STANDARD
         .decode(body)
-        .map_err(|_| "the PEM body is not base64".to_string())
+        .map_err(|_| "the PEM body is not base64".to_owned())
 }
 
 fn der_to_pem(der: &[u8]) -> String {

@@ -66,15 +66,12 @@ async fn token(issuer: Arc<DevIssuer>, mut req: Request) -> Response {
         });
     }
     let authorization = req.header("authorization").map(str::to_owned);
-    let body = match req.take_body().into_bytes_limit(MAX_FORM_BYTES).await {
-        Ok(body) => body,
-        Err(_) => {
-            return error_response(&TokenError {
-                status: 400,
-                error: "invalid_request",
-                description: format!("the body is unreadable or over {MAX_FORM_BYTES} bytes"),
-            })
-        }
+    let Ok(body) = req.take_body().into_bytes_limit(MAX_FORM_BYTES).await else {
+        return error_response(&TokenError {
+            status: 400,
+            error: "invalid_request",
+            description: format!("the body is unreadable or over {MAX_FORM_BYTES} bytes"),
+        });
     };
     match issuer.token_response(&body, authorization.as_deref()) {
         Ok(answer) => json_response(StatusCode::OK, &answer),

@@ -32,7 +32,7 @@ impl TokenError {
         Self::new(401, "invalid_client", description)
     }
     /// The JSON body.
-    pub fn body(&self) -> Value {
+    pub(crate) fn body(&self) -> Value {
         json!({"error": self.error, "error_description": self.description})
     }
 }
@@ -156,7 +156,7 @@ impl DevIssuer {
             }
             (None, Some(secret)) => {
                 let id = form_id.ok_or_else(|| TokenError::client("client_id is missing"))?;
-                (id.to_string(), secret.to_string())
+                (id.to_owned(), secret.to_owned())
             }
             (None, None) => return Err(TokenError::client("client authentication is required")),
         };
@@ -238,7 +238,7 @@ impl DevIssuer {
                         ));
                     }
                     if !scopes.iter().any(|x| x == s) {
-                        scopes.push(s.to_string());
+                        scopes.push(s.to_owned());
                     }
                 }
                 scopes

@@ -101,7 +101,7 @@ async fn token_endpoint_errors() {
     let dev = start(DevConfig::default()).await;
     let good = Some(("warden-dev-client", "warden-dev-secret"));
     let cc = ("grant_type", "client_credentials");
-    let cases: Vec<ErrorCase> = vec![
+    let cases: Vec<ErrorCase<'_>> = vec![
         ("no credentials", vec![cc], None, 401, "invalid_client"),
         (
             "wrong basic secret",

@@ -58,7 +58,7 @@ fn concurrent_first_starts_agree_on_one_key() {
                     DevIssuer::new(&c, DevConfig::default())
                         .unwrap()
                         .kid()
-                        .to_string()
+                        .to_owned()
                 })
             })
             .collect();

@@ -95,7 +95,7 @@ mod tests {
         assert_eq!(
             decode_form(&body),
             [
-                ("token".to_string(), "tok&en=1".to_string()),
+                ("token".to_owned(), "tok&en=1".to_owned()),
                 ("token_type_hint".into(), "access_token".into())
             ]
         );

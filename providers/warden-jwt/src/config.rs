@@ -26,7 +26,7 @@ impl<'de> Deserialize<'de> for OneOrMany {
                 f.write_str("a string or a list of strings")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<OneOrMany, E> {
-                Ok(OneOrMany(vec![v.to_string()]))
+                Ok(OneOrMany(vec![v.to_owned()]))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMany, A::Error> {
                 let mut out = Vec::new();
@@ -189,7 +189,7 @@ impl JwtConfig {
             check_http_url(url).map_err(|m| bad(format!("authorization_server: {m}")))?;
         }
         let settings = JwtSettings {
-            name: name.to_string(),
+            name: name.to_owned(),
             kind: "jwt".into(),
             issuers: self.issuer.0,
             audiences: self.audience.unwrap_or_default().0,

@@ -39,7 +39,7 @@ impl HttpClient {
     ///
     /// JWKS requests follow redirects (at most 5): these GETs carry no
     /// credentials. Discovery follows none, like every provider's.
-    pub fn new(
+    pub(crate) fn new(
         provider: &str,
         timeout: Duration,
         observer: SharedObserver,
@@ -60,15 +60,15 @@ impl HttpClient {
     }
 
     /// The metadata document of `issuer` ([`warden_upstream::discover`]).
-    pub async fn discover(&self, issuer: &str) -> Result<Discovered, JwtError> {
+    pub(crate) async fn discover(&self, issuer: &str) -> Result<Discovered, JwtError> {
         let map = |e: UpstreamError| {
-            let url = e.url().unwrap_or(issuer).to_string();
+            let url = e.url().unwrap_or(issuer).to_owned();
             jwt_error(&url, e)
         };
         match warden_upstream::discover(&self.discovery, issuer).await {
             Ok(found) => Ok(found),
             Err(UpstreamError::NoMetadata { tried, .. }) => Err(JwtError::Discovery {
-                issuer: issuer.to_string(),
+                issuer: issuer.to_owned(),
                 reason: tried
                     .into_iter()
                     .map(|e| map(e).to_string())
@@ -80,7 +80,7 @@ impl HttpClient {
     }
 
     /// GETs `url` and parses it as a JSON object.
-    pub async fn get_json(&self, url: &str) -> Result<Fetched, JwtError> {
+    pub(crate) async fn get_json(&self, url: &str) -> Result<Fetched, JwtError> {
         let request = Request::get(url).accept("application/json, application/jwk-set+json");
         match self.upstream.json(request).await {
             Ok(doc) => Ok(Fetched {
@@ -94,7 +94,7 @@ impl HttpClient {
 
 /// The crate's error for a failed GET of `url`.
 fn jwt_error(url: &str, error: UpstreamError) -> JwtError {
-    let url = url.to_string();
+    let url = url.to_owned();
     match error {
         UpstreamError::Timeout { timeout, .. } => JwtError::Timeout { url, timeout },
         UpstreamError::Status { status, .. } => JwtError::Status { url, status },

@@ -157,7 +157,7 @@ impl Inner {
             )
         } else {
             AuthError::UnknownKey {
-                kid: kid.unwrap_or_default().to_string(),
+                kid: kid.unwrap_or_default().to_owned(),
             }
         }
     }

@@ -73,7 +73,7 @@ impl KeySource for StaticKeys {
         self.keys
             .find(kid, alg)
             .ok_or_else(|| AuthError::UnknownKey {
-                kid: kid.unwrap_or_default().to_string(),
+                kid: kid.unwrap_or_default().to_owned(),
             })
     }
 

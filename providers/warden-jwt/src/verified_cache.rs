@@ -60,7 +60,11 @@ fn hash(token: &str) -> TokenHash {
 }
 
 impl VerifiedCache {
-    pub fn new(provider: &str, settings: VerifiedCacheSettings, observer: SharedObserver) -> Self {
+    pub(crate) fn new(
+        provider: &str,
+        settings: VerifiedCacheSettings,
+        observer: SharedObserver,
+    ) -> Self {
         let cache = (!settings.ttl.is_zero()).then(|| {
             Cache::builder()
                 .max_capacity(settings.max_entries)
@@ -70,7 +74,7 @@ impl VerifiedCache {
         Self {
             cache,
             ttl: settings.ttl,
-            provider: provider.to_string(),
+            provider: provider.to_owned(),
             observer,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -79,7 +83,7 @@ impl VerifiedCache {
 
     /// The cached verdict on `token`, if any and still `usable` (emits a
     /// `CacheLookup` event). Unusable entries are dropped and count as misses.
-    pub async fn get(
+    pub(crate) async fn get(
         &self,
         token: &str,
         usable: impl FnOnce(&Verified) -> bool,
@@ -110,7 +114,7 @@ impl VerifiedCache {
     }
 
     /// Remembers the verdict on `token` until `min(ttl, exp − now)`.
-    pub async fn insert(&self, token: &str, verified: Verified, now: i64) {
+    pub(crate) async fn insert(&self, token: &str, verified: Verified, now: i64) {
         let Some(cache) = self.cache.as_ref() else {
             return;
         };
@@ -130,14 +134,14 @@ impl VerifiedCache {
     }
 
     /// Drops every entry.
-    pub fn flush(&self) {
+    pub(crate) fn flush(&self) {
         if let Some(cache) = &self.cache {
             cache.invalidate_all();
         }
     }
 
     /// Size and hit counts; `None` when the cache is disabled.
-    pub fn stats(&self) -> Option<CacheStats> {
+    pub(crate) fn stats(&self) -> Option<CacheStats> {
         let cache = self.cache.as_ref()?;
         Some(CacheStats {
             name: "verified".into(),

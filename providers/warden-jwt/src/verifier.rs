@@ -77,7 +77,7 @@ impl Trace<'_> {
 fn shorten(value: &str, max: usize) -> String {
     match value.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &value[..i]),
-        None => value.to_string(),
+        None => value.to_owned(),
     }
 }
 
@@ -85,7 +85,7 @@ fn shorten(value: &str, max: usize) -> String {
 fn normalize_typ(typ: &str) -> String {
     let lower = typ.trim().to_ascii_lowercase();
     match lower.strip_prefix("application/") {
-        Some(rest) => rest.to_string(),
+        Some(rest) => rest.to_owned(),
         None => lower,
     }
 }

@@ -64,7 +64,7 @@ pub(crate) struct UserinfoCache {
 
 impl UserinfoCache {
     /// `None` when the settings disable the cache (`ttl` zero).
-    pub fn new(settings: OpaqueCacheSettings) -> Option<Self> {
+    pub(crate) fn new(settings: OpaqueCacheSettings) -> Option<Self> {
         (!settings.ttl.is_zero()).then(|| Self {
             cache: Cache::builder()
                 .name(CACHE_NAME)
@@ -81,7 +81,11 @@ impl UserinfoCache {
     /// all concurrent callers with the same token. Errors are never cached.
     /// The flag says whether the verdict came from the cache (or from another
     /// caller's fetch).
-    pub async fn get_or_fetch<F>(&self, token: &str, fetch: F) -> (Result<Verdict, AuthError>, bool)
+    pub(crate) async fn get_or_fetch<F>(
+        &self,
+        token: &str,
+        fetch: F,
+    ) -> (Result<Verdict, AuthError>, bool)
     where
         F: Future<Output = Result<Verdict, AuthError>>,
     {
@@ -111,16 +115,16 @@ impl UserinfoCache {
     }
 
     /// Entries held (moka counts lazily).
-    pub fn entries(&self) -> u64 {
+    pub(crate) fn entries(&self) -> u64 {
         self.cache.entry_count()
     }
 
     /// Drops every entry.
-    pub fn flush(&self) {
+    pub(crate) fn flush(&self) {
         self.cache.invalidate_all();
     }
 
-    pub fn stats(&self) -> CacheStats {
+    pub(crate) fn stats(&self) -> CacheStats {
         CacheStats {
             name: CACHE_NAME.into(),
             entries: self.entries(),

@@ -71,7 +71,7 @@ fn http_url(value: &str, what: &str) -> Result<Url, String> {
 /// `issuer` [`warden_upstream::discover`] has already checked).
 pub fn parse_document(url: &str, document: &Value) -> Result<Endpoints, LogtoError> {
     let invalid = |reason: String| LogtoError::InvalidResponse {
-        url: url.to_string(),
+        url: url.to_owned(),
         reason,
     };
     let metadata: LogtoProviderMetadata = serde_path_to_error::deserialize(document)
@@ -125,10 +125,10 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 }
 
 impl Discovery {
-    pub fn new(provider: &str, issuer: &str, http: Http, retry_interval: Duration) -> Self {
+    pub(crate) fn new(provider: &str, issuer: &str, http: Http, retry_interval: Duration) -> Self {
         Self {
-            provider: provider.to_string(),
-            issuer: issuer.to_string(),
+            provider: provider.to_owned(),
+            issuer: issuer.to_owned(),
             http,
             retry_interval,
             current: RwLock::new(None),
@@ -139,7 +139,7 @@ impl Discovery {
     }
 
     /// The endpoints, if discovery has succeeded.
-    pub fn current(&self) -> Option<Arc<Endpoints>> {
+    pub(crate) fn current(&self) -> Option<Arc<Endpoints>> {
         self.current
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -147,17 +147,17 @@ impl Discovery {
     }
 
     /// The last failure, if the last attempt failed.
-    pub fn last_error(&self) -> Option<String> {
+    pub(crate) fn last_error(&self) -> Option<String> {
         lock(&self.state).last_error.clone()
     }
 
     /// When discovery last succeeded (seconds since the epoch).
-    pub fn last_refresh(&self) -> Option<i64> {
+    pub(crate) fn last_refresh(&self) -> Option<i64> {
         lock(&self.state).last_refresh
     }
 
     /// The endpoints, discovering them first if needed.
-    pub async fn get(&self) -> Result<Arc<Endpoints>, AuthError> {
+    pub(crate) async fn get(&self) -> Result<Arc<Endpoints>, AuthError> {
         if let Some(endpoints) = self.current() {
             return Ok(endpoints);
         }
@@ -176,7 +176,7 @@ impl Discovery {
     }
 
     /// Discovers now. A failure keeps endpoints discovered earlier.
-    pub async fn refresh(&self) -> Result<Arc<Endpoints>, AuthError> {
+    pub(crate) async fn refresh(&self) -> Result<Arc<Endpoints>, AuthError> {
         let _flight = self.flight.lock().await;
         self.discover_locked().await
     }

@@ -89,7 +89,7 @@ impl LogtoError {
             _ => Duration::from_secs(5),
         };
         AuthError::Unavailable {
-            provider: provider.to_string(),
+            provider: provider.to_owned(),
             reason: self.to_string(),
             retry_after,
         }

@@ -37,7 +37,7 @@ pub(crate) struct Http {
 }
 
 impl Http {
-    pub fn new(
+    pub(crate) fn new(
         provider: &str,
         timeout: Duration,
         observer: SharedObserver,
@@ -55,20 +55,20 @@ impl Http {
     /// The shared client (for openidconnect calls, through
     /// [`Upstream::oidc_client`]).
     #[cfg(test)]
-    pub fn upstream(&self) -> &Upstream {
+    pub(crate) fn upstream(&self) -> &Upstream {
         &self.upstream
     }
 
     /// The metadata document of `issuer` ([`warden_upstream::discover`]).
-    pub async fn discover(&self, issuer: &str) -> Result<Discovered, LogtoError> {
+    pub(crate) async fn discover(&self, issuer: &str) -> Result<Discovered, LogtoError> {
         let map = |e: UpstreamError| {
-            let url = e.url().unwrap_or(issuer).to_string();
+            let url = e.url().unwrap_or(issuer).to_owned();
             logto_error(&url, e)
         };
         match warden_upstream::discover(&self.upstream, issuer).await {
             Ok(found) => Ok(found),
             Err(UpstreamError::NoMetadata { tried, .. }) => Err(LogtoError::Discovery {
-                issuer: issuer.to_string(),
+                issuer: issuer.to_owned(),
                 reason: tried
                     .into_iter()
                     .map(|e| map(e).to_string())
@@ -81,7 +81,7 @@ impl Http {
 
     /// GETs `url` (with `Authorization: Bearer <bearer>` when given). `Err`
     /// only for transport failures, timeouts and oversized bodies.
-    pub async fn get(&self, url: &str, bearer: Option<&str>) -> Result<Reply, LogtoError> {
+    pub(crate) async fn get(&self, url: &str, bearer: Option<&str>) -> Result<Reply, LogtoError> {
         let mut request = Request::get(url);
         if let Some(token) = bearer {
             request = request.bearer(token);
@@ -99,7 +99,7 @@ impl Http {
 
 /// The crate's error for a failed request to `url`.
 fn logto_error(url: &str, error: UpstreamError) -> LogtoError {
-    let url = url.to_string();
+    let url = url.to_owned();
     match error {
         UpstreamError::Timeout { timeout, .. } => LogtoError::Timeout { url, timeout },
         UpstreamError::TooLarge { limit, .. } => LogtoError::InvalidResponse {

@@ -21,7 +21,7 @@ pub(crate) struct DiscoveredKeys {
 }
 
 impl DiscoveredKeys {
-    pub fn new(
+    pub(crate) fn new(
         provider: &str,
         discovery: Arc<Discovery>,
         settings: JwksCacheSettings,
@@ -29,7 +29,7 @@ impl DiscoveredKeys {
         observer: SharedObserver,
     ) -> Self {
         Self {
-            provider: provider.to_string(),
+            provider: provider.to_owned(),
             discovery,
             settings,
             timeout,

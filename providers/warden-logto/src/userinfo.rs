@@ -53,13 +53,13 @@ pub fn userinfo_to_auth_info(
     });
     Ok(AuthInfo {
         subject: Some(subject),
-        issuer: Some(issuer.to_string()),
+        issuer: Some(issuer.to_owned()),
         client_id: text("client_id").or_else(|| text("azp")),
         audiences: Vec::new(),
         scopes,
         expires_at,
         claims,
-        provider: provider.to_string(),
+        provider: provider.to_owned(),
     })
 }
 
@@ -77,7 +77,7 @@ pub(crate) async fn ask(
     match reply.status {
         200 => {
             let invalid = |reason: String| LogtoError::InvalidResponse {
-                url: url.to_string(),
+                url: url.to_owned(),
                 reason,
             };
             let claims = match serde_json::from_slice::<Value>(&reply.body) {
@@ -90,7 +90,7 @@ pub(crate) async fn ask(
         }
         status @ (400 | 401 | 403) => Ok(Verdict::Rejected { status }),
         status => Err(LogtoError::Status {
-            url: url.to_string(),
+            url: url.to_owned(),
             status,
             retry_after: reply.retry_after,
         }),

@@ -206,7 +206,7 @@ impl LogtoVerifier {
         );
         policy.allow_missing_audience = self.settings.allow_missing_audience;
         let introspector = Introspector::new(IntrospectorSettings {
-            provider: self.name().to_string(),
+            provider: self.name().to_owned(),
             endpoint: EndpointSource::Fixed(url),
             client_id: credentials.client_id.clone(),
             client_secret: credentials.client_secret.clone(),

@@ -175,7 +175,7 @@ fn check_environment_url(url: &str) -> Result<String, String> {
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(format!("{:?} must not carry credentials", parsed.origin()));
     }
-    Ok(url.trim_end_matches('/').to_string())
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
 fn check_resource_id(id: &str) -> Result<(), String> {

@@ -31,7 +31,7 @@ pub fn process_env(name: &str) -> Option<String> {
 /// Reads `name`, trimmed; empty or blank values count as unset.
 pub(crate) fn read(env: EnvLookup<'_>, name: &str) -> Option<String> {
     env(name)
-        .map(|v| v.trim().to_string())
+        .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
 }
 
@@ -115,8 +115,8 @@ mod tests {
     #[test]
     fn blank_values_count_as_unset() {
         let env = |name: &str| match name {
-            "A" => Some("  value \n".to_string()),
-            "B" => Some("   ".to_string()),
+            "A" => Some("  value \n".to_owned()),
+            "B" => Some("   ".to_owned()),
             _ => None,
         };
         assert_eq!(read(&env, "A").as_deref(), Some("value"));

@@ -148,12 +148,12 @@ async fn env_only_setup_builds_a_working_provider() {
     let idp = scalekit_idp().await;
     let vars: HashMap<&'static str, String> = HashMap::from([
         ("SCALEKIT_ENVIRONMENT_URL", idp.issuer()),
-        ("SCALEKIT_CLIENT_ID", "skc_123".to_string()),
-        ("SCALEKIT_CLIENT_SECRET", "tutorial-secret".to_string()),
-        ("SCALEKIT_AUDIENCE_NAME", RES.to_string()),
+        ("SCALEKIT_CLIENT_ID", "skc_123".to_owned()),
+        ("SCALEKIT_CLIENT_SECRET", "tutorial-secret".to_owned()),
+        ("SCALEKIT_AUDIENCE_NAME", RES.to_owned()),
         (
             "SCALEKIT_RESOURCE_METADATA_URL",
-            "http://localhost:10000/.well-known/oauth-protected-resource/mcp".to_string(),
+            "http://localhost:10000/.well-known/oauth-protected-resource/mcp".to_owned(),
         ),
     ]);
     let factory = ScalekitFactory::with_env(move |name| vars.get(name).cloned());

@@ -109,6 +109,7 @@ impl Case {
 }
 
 /// One HTTP answer.
+#[derive(Debug)]
 pub struct Reply {
     pub status: u16,
     pub headers: HeaderMap,
@@ -137,7 +138,7 @@ fn initialize_body() -> String {
 pub async fn send(http: &reqwest::Client, mcp_url: &str, case: &Case) -> Reply {
     let url = match &case.query {
         Some(q) => format!("{mcp_url}?{q}"),
-        None => mcp_url.to_string(),
+        None => mcp_url.to_owned(),
     };
     let (content_type, body) = case
         .body

@@ -45,7 +45,7 @@ fn seen(reply: &McpReply, url: &str) -> Seen {
             .split(';')
             .next()
             .unwrap_or("")
-            .to_string(),
+            .to_owned(),
         error: match &body["error"] {
             Value::Object(e) => json!({"code": e["code"], "message": e["message"]}),
             other => other.clone(),

@@ -112,7 +112,7 @@ async fn get_mirror(host: &TestHost) -> (u16, Option<String>, Duration) {
     let retry_after = resp
         .headers()
         .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_string());
+        .map(|v| v.to_str().unwrap().to_owned());
     (resp.status().as_u16(), retry_after, started.elapsed())
 }
 

@@ -152,7 +152,7 @@ impl Server {
     /// Polls until `token` is accepted by `initialize` (bounded); panics with
     /// the server's output if it exits or never accepts.
     async fn wait_accepts(&mut self, mcp_url: &str, token: &str) {
-        let client = McpClient::new(mcp_url, Some(token.to_string()));
+        let client = McpClient::new(mcp_url, Some(token.to_owned()));
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {

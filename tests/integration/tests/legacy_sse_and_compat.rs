@@ -29,11 +29,11 @@ impl SseStream {
                 loop {
                     if let Some(end) = buf.find("\n\n") {
                         let block: String = buf.drain(..end + 2).collect();
-                        let mut event = "message".to_string();
+                        let mut event = "message".to_owned();
                         let mut data = String::new();
                         for line in block.lines() {
                             if let Some(e) = line.strip_prefix("event:") {
-                                event = e.trim().to_string();
+                                event = e.trim().to_owned();
                             } else if let Some(d) = line.strip_prefix("data:") {
                                 data.push_str(d.trim_start());
                             }
@@ -170,7 +170,7 @@ async fn as_metadata_mirror_on_the_mcp_origin() {
         format!("{}/dev", host.url),
         "issuer unchanged"
     );
-    let token_endpoint = mirror["token_endpoint"].as_str().unwrap().to_string();
+    let token_endpoint = mirror["token_endpoint"].as_str().unwrap().to_owned();
     // A 2025-03-26 client that only knows this path gets a token and uses it.
     let token: Value = http
         .post(&token_endpoint)
@@ -188,7 +188,7 @@ async fn as_metadata_mirror_on_the_mcp_origin() {
         .unwrap();
     let access = token["access_token"].as_str().expect("access token");
     let mut client =
-        warden_test_support::mcp::McpClient::new(host.mcp_url(), Some(access.to_string()));
+        warden_test_support::mcp::McpClient::new(host.mcp_url(), Some(access.to_owned()));
     client.protocol_version = "2025-03-26".into();
     assert_eq!(client.initialize().await.status, 200);
     assert_eq!(client.call_tool("whoami", json!({})).await.status, 200);

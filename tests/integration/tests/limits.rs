@@ -345,7 +345,7 @@ async fn dev_token_from_endpoint(base: &str) -> String {
     answer["access_token"]
         .as_str()
         .expect("access_token")
-        .to_string()
+        .to_owned()
 }
 
 /// `warden serve` (the CLI code path, in-process) gets SIGTERM while a slow

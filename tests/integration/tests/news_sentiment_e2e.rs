@@ -92,7 +92,7 @@ async fn news_sentiment_over_mcp() {
     let text = limited.result()["content"][0]["text"]
         .as_str()
         .unwrap()
-        .to_string();
+        .to_owned();
     assert!(text.to_lowercase().contains("rate limit"), "{text}");
     assert!(!text.contains("E2E-AV-KEY-42"));
     let who = client.call_tool("whoami", json!({})).await;

@@ -36,13 +36,13 @@ struct Seen {
 impl Seen {
     async fn send(&mut self, label: &str, req: RequestBuilder) -> (u16, String) {
         let (status, text, body) = render(req).await;
-        self.answers.push((label.to_string(), text));
+        self.answers.push((label.to_owned(), text));
         (status, body)
     }
 
     async fn issue(&mut self, label: &str, req: RequestBuilder) -> (u16, Value) {
         let (status, text, body) = render(req).await;
-        self.issuing.push((label.to_string(), text));
+        self.issuing.push((label.to_owned(), text));
         (status, serde_json::from_str(&body).unwrap_or(Value::Null))
     }
 

@@ -20,12 +20,12 @@ async fn rejections_never_log_tokens() {
         let key = jsonwebtoken::EncodingKey::from_ec_pem(&std::fs::read(dev.key_path()).unwrap())
             .unwrap();
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
-        header.kid = Some(dev.kid().to_string());
+        header.kid = Some(dev.kid().to_owned());
         header.typ = Some("at+jwt".into());
         jsonwebtoken::encode(&header, &claims, &key).unwrap()
     };
     let now = warden_test_support::tokens::now();
-    let dev_issuer = host.app().dev.as_ref().unwrap().issuer().to_string();
+    let dev_issuer = host.app().dev.as_ref().unwrap().issuer().to_owned();
     let expired = signed(
         json!({"iss": dev_issuer, "aud": host.mcp_url(), "sub": "alice", "scope": "profile", "iat": now - 7200, "exp": now - 3600}),
     );
@@ -48,7 +48,7 @@ async fn rejections_never_log_tokens() {
         t.push(if valid.ends_with('A') { 'B' } else { 'A' });
         t
     };
-    let garbage = "opaque-garbage-token-0123456789".to_string();
+    let garbage = "opaque-garbage-token-0123456789".to_owned();
     let tokens = [
         expired,
         not_yet_valid,

@@ -129,8 +129,8 @@ async fn drive_everything(host: &TestHost, idp: &FakeIdp, av: &FakeAlphaVantage)
     for t in [
         &expired,
         &wrong_aud,
-        &"garbage.token.here".to_string(),
-        &"opaque-unknown-token".to_string(),
+        &"garbage.token.here".to_owned(),
+        &"opaque-unknown-token".to_owned(),
     ] {
         let s = McpClient::new(host.mcp_url(), Some(t.clone()))
             .list_tools()
@@ -258,7 +258,7 @@ async fn admin_auth_and_redaction_through_the_host() {
         .as_str()
         .or(minted["token"].as_str())
         .expect("minted token")
-        .to_string();
+        .to_owned();
     let mut c = McpClient::new(host.mcp_url(), Some(minted));
     assert_eq!(c.initialize().await.status, 200);
 }
@@ -279,7 +279,7 @@ fn metric_names(text: &str) -> BTreeSet<String> {
             let mut name = text[start..end].to_string();
             for suffix in ["_bucket", "_sum", "_count"] {
                 if let Some(base) = name.strip_suffix(suffix) {
-                    name = base.to_string();
+                    name = base.to_owned();
                 }
             }
             out.insert(name);
@@ -422,7 +422,7 @@ async fn a_real_prometheus_scrapes_warden() {
     };
     let host =
         TestHost::start("[providers.dev]\nkind = \"dev\"\n[admin]\nbind = \"127.0.0.1:0\"\n").await;
-    let admin_addr = host.admin_url().trim_start_matches("http://").to_string();
+    let admin_addr = host.admin_url().trim_start_matches("http://").to_owned();
     let dir = tempfile_dir();
     let config = format!(
         "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: warden\n    static_configs:\n      - targets: ['{admin_addr}']\n"

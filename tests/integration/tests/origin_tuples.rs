@@ -34,7 +34,7 @@ async fn post_mcp(host: &TestHost, origin: &str) -> (u16, Option<String>, String
     let acao = resp
         .headers()
         .get("access-control-allow-origin")
-        .map(|v| v.to_str().unwrap().to_string());
+        .map(|v| v.to_str().unwrap().to_owned());
     (status, acao, resp.text().await.unwrap_or_default())
 }
 
@@ -54,7 +54,7 @@ async fn preflight(host: &TestHost, origin: &str) -> (u16, Option<String>) {
     let acao = resp
         .headers()
         .get("access-control-allow-origin")
-        .map(|v| v.to_str().unwrap().to_string());
+        .map(|v| v.to_str().unwrap().to_owned());
     (resp.status().as_u16(), acao)
 }
 

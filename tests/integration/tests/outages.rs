@@ -13,7 +13,7 @@ use warden_test_support::mcp::{McpClient, McpReply};
 
 /// One stateless `initialize` with `token`.
 async fn call(host: &TestHost, token: &str) -> McpReply {
-    McpClient::new(host.mcp_url(), Some(token.to_string()))
+    McpClient::new(host.mcp_url(), Some(token.to_owned()))
         .request(
             "initialize",
             json!({"protocolVersion": "2025-11-25", "capabilities": {},

@@ -83,7 +83,7 @@ async fn ready_probe(host: &TestHost) -> (u16, Value) {
 
 /// One `initialize` with `token`, as the first request of a client.
 async fn initialize(host: &TestHost, token: &str) -> McpReply {
-    McpClient::new(host.mcp_url(), Some(token.to_string()))
+    McpClient::new(host.mcp_url(), Some(token.to_owned()))
         .request(
             "initialize",
             json!({"protocolVersion": "2025-11-25", "capabilities": {},
@@ -94,7 +94,7 @@ async fn initialize(host: &TestHost, token: &str) -> McpReply {
 
 /// A client with a session, initialized with `token`.
 async fn session(host: &TestHost, token: &str) -> McpClient {
-    let mut client = McpClient::new(host.mcp_url(), Some(token.to_string()));
+    let mut client = McpClient::new(host.mcp_url(), Some(token.to_owned()));
     let reply = client.initialize().await;
     assert_eq!(reply.status, 200, "initialize: {}", reply.body);
     client
@@ -154,8 +154,7 @@ async fn example_configs_load_and_build_without_network() {
             // The secret is deliberately not in the file (it comes from
             // WARDEN_PROVIDERS__CORP__CLIENT_SECRET); without it the build names the key.
             let err = App::build(config.clone(), warden_core::noop_observer())
-                .err()
-                .expect("no client_secret");
+                .expect_err("no client_secret");
             assert!(err.to_string().contains("client_secret"), "{err}");
             buildable.providers.get_mut("corp").unwrap()["client_secret"] = json!("from-env");
         }

@@ -49,7 +49,7 @@ async fn no_token_is_401_with_metadata_and_scope_but_no_error() {
 }
 
 async fn status_of(host: &TestHost, token: &str) -> (u16, String, Value) {
-    let client = McpClient::new(host.mcp_url(), Some(token.to_string()));
+    let client = McpClient::new(host.mcp_url(), Some(token.to_owned()));
     let reply = client
         .request(
             "initialize",
@@ -58,7 +58,7 @@ async fn status_of(host: &TestHost, token: &str) -> (u16, String, Value) {
         .await;
     (
         reply.status,
-        reply.www_authenticate().unwrap_or("").to_string(),
+        reply.www_authenticate().unwrap_or("").to_owned(),
         reply.json(),
     )
 }
@@ -66,7 +66,7 @@ async fn status_of(host: &TestHost, token: &str) -> (u16, String, Value) {
 #[tokio::test]
 async fn invalid_tokens_are_401_invalid_token() {
     let host = TestHost::start(&dev_config()).await;
-    let issuer = host.app().dev.as_ref().unwrap().issuer().to_string();
+    let issuer = host.app().dev.as_ref().unwrap().issuer().to_owned();
     let aud = host.mcp_url();
     let now = tokens::now();
     let good_claims = |extra: Value| {
@@ -85,14 +85,14 @@ async fn invalid_tokens_are_401_invalid_token() {
         jsonwebtoken::EncodingKey::from_ec_pem(&std::fs::read(dev.key_path()).unwrap()).unwrap();
     let resign = |claims: Value| {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
-        header.kid = Some(dev.kid().to_string());
+        header.kid = Some(dev.kid().to_owned());
         header.typ = Some("at+jwt".into());
         jsonwebtoken::encode(&header, &claims, &dev_key).unwrap()
     };
     let foreign = tokens::TestKey::es256();
     let cases: Vec<(&str, String)> = vec![
-        ("malformed", "not-a-jwt".to_string()),
-        ("three garbage parts", "aaa.bbb.ccc".to_string()),
+        ("malformed", "not-a-jwt".to_owned()),
+        ("three garbage parts", "aaa.bbb.ccc".to_owned()),
         (
             "bad signature (other key, same kid)",
             tokens::mint(
@@ -204,7 +204,7 @@ async fn full_flow(stateless: bool, accept: &str) {
     let host = TestHost::start(&cfg).await;
     let token = host.dev_token("alice", "news:read profile");
     let mut client = McpClient::new(host.mcp_url(), Some(token));
-    client.accept = accept.to_string();
+    client.accept = accept.to_owned();
     let init = client.initialize().await;
     assert_eq!(init.status, 200, "{}", init.body);
     assert_eq!(init.result()["serverInfo"]["name"], "warden");

@@ -28,6 +28,7 @@ impl Front {
 }
 
 /// A running warden host with its public URL.
+#[derive(Debug)]
 pub struct TestHost {
     pub running: Option<Running>,
     pub url: String,
@@ -194,7 +195,7 @@ fn merge_server(base: &str, toml: &str) -> String {
     if let Some(idx) = toml.find("[server]\n") {
         let (a, b) = toml.split_at(idx + "[server]\n".len());
         // Keys in `toml` win: drop base keys that `toml` sets itself in [server].
-        let server_body: String = b.split("\n[").next().unwrap_or("").to_string();
+        let server_body: String = b.split("\n[").next().unwrap_or("").to_owned();
         let kept: String = server_lines
             .lines()
             .filter(|l| {

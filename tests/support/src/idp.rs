@@ -287,7 +287,7 @@ impl FakeIdp {
             .keys
             .iter()
             .filter(|k| k.kid() != current.kid())
-            .map(|k| k.kid().to_string())
+            .map(|k| k.kid().to_owned())
             .collect();
         keys.keys = vec![current];
         keys.current = 0;
@@ -315,7 +315,7 @@ impl FakeIdp {
             index, keys.current,
             "cannot remove the current key {kid}; set_current first"
         );
-        let current_kid = keys.current().kid().to_string();
+        let current_kid = keys.current().kid().to_owned();
         keys.keys.remove(index);
         keys.current = keys
             .keys
@@ -392,7 +392,7 @@ impl FakeIdp {
 
     /// Sets (or replaces) the introspection answer for a chosen token string.
     pub fn register_opaque_token(&self, token: &str, answer: Value) {
-        lock(&self.state.opaque).insert(token.to_string(), answer);
+        lock(&self.state.opaque).insert(token.to_owned(), answer);
     }
 
     /// Registers an active access token: `{"active": true, "scope", "client_id",
@@ -422,7 +422,7 @@ impl FakeIdp {
     /// Sets (or replaces) the userinfo answer for a chosen token string
     /// (e.g. one also registered with [`register_opaque`](Self::register_opaque)).
     pub fn register_userinfo_token(&self, token: &str, claims: Value) {
-        lock(&self.state.userinfo).insert(token.to_string(), claims);
+        lock(&self.state.userinfo).insert(token.to_owned(), claims);
     }
 
     /// Revokes `token`: introspection answers `{"active":false}` (if it was
@@ -536,7 +536,7 @@ impl FakeIdp {
 
     /// Any `Cache-Control` value on the JWKS from now on (`None`: no header).
     pub fn set_jwks_cache_control(&self, value: Option<&str>) {
-        *lock(&self.state.jwks_cache_control) = value.map(str::to_string);
+        *lock(&self.state.jwks_cache_control) = value.map(str::to_owned);
     }
 
     // ---- lifecycle -----------------------------------------------------------

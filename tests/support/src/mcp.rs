@@ -53,7 +53,7 @@ pub fn parse_sse_message(body: &str) -> Option<Value> {
 }
 
 /// A minimal MCP client speaking Streamable HTTP with a bearer token.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct McpClient {
     pub http: reqwest::Client,
     pub url: String,
@@ -139,7 +139,7 @@ impl McpClient {
             .get("content-type")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
-            .to_string();
+            .to_owned();
         let body = resp.text().await.unwrap_or_default();
         let message = if content_type.starts_with("text/event-stream") {
             parse_sse_message(&body)

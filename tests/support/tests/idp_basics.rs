@@ -367,7 +367,7 @@ async fn token_endpoint_issues_verifiable_access_tokens() {
     let calls = idp.token_calls();
     assert_eq!(calls.len(), 2);
     assert!(calls[0].issued && !calls[1].issued);
-    assert_eq!(calls[0].resources, vec![AUD.to_string()]);
+    assert_eq!(calls[0].resources, vec![AUD.to_owned()]);
 }
 
 #[tokio::test]
@@ -384,7 +384,7 @@ async fn rotation_adds_and_retires_kids() {
             .as_array()
             .expect("keys")
             .iter()
-            .map(|k| k["kid"].as_str().expect("kid").to_string())
+            .map(|k| k["kid"].as_str().expect("kid").to_owned())
             .collect()
     };
     assert_eq!(
@@ -397,7 +397,7 @@ async fn rotation_adds_and_retires_kids() {
         Some(second.kid())
     );
 
-    assert_eq!(idp.retire_old(), vec![first.kid().to_string()]);
+    assert_eq!(idp.retire_old(), vec![first.kid().to_owned()]);
     assert_eq!(kids(get_json(&idp.jwks_url()).await), vec![second.kid()]);
 
     let third = idp.roll();
@@ -437,7 +437,7 @@ async fn counters_record_every_request_and_unexpected_paths() {
     assert_eq!(counts.total(), 5);
     assert_eq!(
         idp.unexpected_requests(),
-        vec!["GET /.well-known/jwks.json?x=1".to_string()]
+        vec!["GET /.well-known/jwks.json?x=1".to_owned()]
     );
     idp.reset_counts();
     assert_eq!(idp.counts().total(), 0);
@@ -471,6 +471,6 @@ async fn trap_counts_whatever_reaches_it() {
     assert_eq!(trap.hits(), 2);
     assert_eq!(
         trap.requests(),
-        vec!["GET /keys.json".to_string(), "POST /".to_string()]
+        vec!["GET /keys.json".to_owned(), "POST /".to_owned()]
     );
 }

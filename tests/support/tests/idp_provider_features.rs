@@ -23,7 +23,7 @@ async fn get(url: &str) -> (u16, Option<String>, Value) {
     let retry_after = response
         .headers()
         .get("retry-after")
-        .map(|v| v.to_str().expect("ASCII").to_string());
+        .map(|v| v.to_str().expect("ASCII").to_owned());
     let body = response.json().await.unwrap_or(Value::Null);
     (status, retry_after, body)
 }
@@ -111,7 +111,7 @@ async fn chosen_keys_are_published_and_replaced() {
             .as_array()
             .expect("keys")
             .iter()
-            .map(|k| k["kid"].as_str().expect("kid").to_string())
+            .map(|k| k["kid"].as_str().expect("kid").to_owned())
             .collect()
     };
     assert_eq!(kids(&get(&idp.jwks_url()).await.2), ["k1", "k2"]);

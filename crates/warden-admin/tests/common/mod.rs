@@ -13,12 +13,12 @@ use serde_json::{Map, Value};
 use warden_admin::{admin_routes, AdminState, DevMintRequest, DevMinter};
 use warden_core::*;
 
-pub const ADMIN_TOKEN: &str = "admin-S3CRET-token-value-0001";
-pub const ISSUER: &str = "https://fake-idp.example";
-pub const RESOURCE: &str = "http://127.0.0.1:10000/mcp";
+pub(crate) const ADMIN_TOKEN: &str = "admin-S3CRET-token-value-0001";
+pub(crate) const ISSUER: &str = "https://fake-idp.example";
+pub(crate) const RESOURCE: &str = "http://127.0.0.1:10000/mcp";
 
 /// A provider whose behaviour is chosen by the token text.
-pub struct FakeProvider {
+pub(crate) struct FakeProvider {
     desc: ProviderDescriptor,
     pub idp_up: AtomicBool,
     ready: AtomicBool,
@@ -30,7 +30,7 @@ pub struct FakeProvider {
 }
 
 impl FakeProvider {
-    pub fn new(name: &str, ready: bool) -> Arc<Self> {
+    pub(crate) fn new(name: &str, ready: bool) -> Arc<Self> {
         Arc::new(Self {
             desc: ProviderDescriptor {
                 name: name.into(),
@@ -157,7 +157,7 @@ impl Verifier for FakeProvider {
                 vec![]
             },
             last_refresh: (at > 0).then_some(at as i64),
-            last_error: (!ready).then(|| "idp unreachable".to_string()),
+            last_error: (!ready).then(|| "idp unreachable".to_owned()),
             caches: vec![CacheStats {
                 name: "introspection".into(),
                 entries: self.entries.load(Ordering::SeqCst),
@@ -191,10 +191,10 @@ impl Verifier for FakeProvider {
 }
 
 /// A tool needing `scopes`.
-pub struct FakeTool(ToolSpec);
+pub(crate) struct FakeTool(ToolSpec);
 
 impl FakeTool {
-    pub fn new(name: &str, scopes: &[&str]) -> Arc<Self> {
+    pub(crate) fn new(name: &str, scopes: &[&str]) -> Arc<Self> {
         Arc::new(Self(ToolSpec {
             name: name.into(),
             title: Some(format!("The {name} tool")),
@@ -222,7 +222,7 @@ impl Tool for FakeTool {
 
 /// Records what it was asked to mint.
 #[derive(Default)]
-pub struct FakeMinter {
+pub(crate) struct FakeMinter {
     pub last: std::sync::Mutex<Option<DevMintRequest>>,
 }
 
@@ -238,7 +238,7 @@ impl DevMinter for FakeMinter {
 
 /// A guard over `providers` requiring `resource_scopes`, and tools `whoami` (profile) and
 /// `news_sentiment` (news:read).
-pub fn fixture(
+pub(crate) fn fixture(
     providers: Vec<Arc<dyn Verifier>>,
     resource_scopes: &[&str],
 ) -> (Arc<BearerGuard>, Arc<ToolRegistry>) {
@@ -262,7 +262,7 @@ pub fn fixture(
 }
 
 /// A running admin server.
-pub struct Admin {
+pub(crate) struct Admin {
     pub base: String,
     pub client: reqwest::Client,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -275,7 +275,7 @@ impl Drop for Admin {
 }
 
 impl Admin {
-    pub async fn start(state: AdminState) -> Self {
+    pub(crate) async fn start(state: AdminState) -> Self {
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()
             .await
@@ -291,12 +291,12 @@ impl Admin {
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
     /// GET with the admin token.
-    pub async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
             .bearer_auth(ADMIN_TOKEN)
@@ -305,7 +305,7 @@ impl Admin {
             .expect("request")
     }
 
-    pub async fn post_json(&self, path: &str, body: Value) -> reqwest::Response {
+    pub(crate) async fn post_json(&self, path: &str, body: Value) -> reqwest::Response {
         self.client
             .post(self.url(path))
             .bearer_auth(ADMIN_TOKEN)
@@ -315,7 +315,7 @@ impl Admin {
             .expect("request")
     }
 
-    pub async fn send(&self, method: reqwest::Method, path: &str) -> reqwest::Response {
+    pub(crate) async fn send(&self, method: reqwest::Method, path: &str) -> reqwest::Response {
         self.client
             .request(method, self.url(path))
             .bearer_auth(ADMIN_TOKEN)

@@ -9,7 +9,7 @@ use warden_metrics::Metrics;
 
 /// Emits at least one event of every kind and calls every setter, so every
 /// metric family has a series.
-pub fn emit_one_of_each(m: &Metrics) {
+pub(crate) fn emit_one_of_each(m: &Metrics) {
     let d = Duration::from_millis(1);
     m.observe(&Event::AuthDecision {
         provider: "dev",

@@ -10,11 +10,11 @@ use warden_test_support::alphavantage::FakeAlphaVantage;
 use warden_tools::{NewsSentimentConfig, NewsSentimentTool};
 
 /// A distinctive key that must never show up in an error message.
-pub const KEY: &str = "SECRET-AV-KEY-123";
+pub(crate) const KEY: &str = "SECRET-AV-KEY-123";
 
 /// Records `Event::Upstream` outcomes.
 #[derive(Default)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     pub upstream: Mutex<Vec<(String, &'static str)>>,
 }
 
@@ -32,14 +32,14 @@ impl Observer for Recorder {
     }
 }
 
-pub struct Harness {
+pub(crate) struct Harness {
     pub av: FakeAlphaVantage,
     pub tool: NewsSentimentTool,
     pub recorder: Arc<Recorder>,
 }
 
 /// Tight test settings: short backoff and timeout, caching on.
-pub fn test_config(base_url: String) -> NewsSentimentConfig {
+pub(crate) fn test_config(base_url: String) -> NewsSentimentConfig {
     NewsSentimentConfig {
         api_key: Some(KEY.into()),
         base_url,
@@ -50,11 +50,11 @@ pub fn test_config(base_url: String) -> NewsSentimentConfig {
     }
 }
 
-pub async fn harness() -> Harness {
+pub(crate) async fn harness() -> Harness {
     harness_with(|_| {}).await
 }
 
-pub async fn harness_with(tweak: impl FnOnce(&mut NewsSentimentConfig)) -> Harness {
+pub(crate) async fn harness_with(tweak: impl FnOnce(&mut NewsSentimentConfig)) -> Harness {
     let av = FakeAlphaVantage::start().await;
     av.expect_api_key(KEY);
     let mut cfg = test_config(av.url());
@@ -65,7 +65,7 @@ pub async fn harness_with(tweak: impl FnOnce(&mut NewsSentimentConfig)) -> Harne
 }
 
 /// A caller whose identity must never travel upstream.
-pub fn caller() -> AuthInfo {
+pub(crate) fn caller() -> AuthInfo {
     AuthInfo {
         subject: Some("alice".into()),
         client_id: Some("client-1".into()),
@@ -75,17 +75,17 @@ pub fn caller() -> AuthInfo {
     }
 }
 
-pub fn args(value: Value) -> Map<String, Value> {
+pub(crate) fn args(value: Value) -> Map<String, Value> {
     value.as_object().expect("object").clone()
 }
 
 impl Harness {
-    pub async fn call(&self, value: Value) -> Result<ToolOutput, ToolError> {
+    pub(crate) async fn call(&self, value: Value) -> Result<ToolOutput, ToolError> {
         self.tool.call(args(value), &caller()).await
     }
 
     /// Calls and expects a `ToolError::Failed`; returns (kind, message).
-    pub async fn fail(&self, value: Value) -> (&'static str, String) {
+    pub(crate) async fn fail(&self, value: Value) -> (&'static str, String) {
         match self.call(value).await {
             Err(ToolError::Failed { kind, message }) => {
                 assert!(!message.contains(KEY), "key leaked: {message}");
@@ -95,14 +95,14 @@ impl Harness {
         }
     }
 
-    pub fn outcomes(&self) -> Vec<&'static str> {
+    pub(crate) fn outcomes(&self) -> Vec<&'static str> {
         let events = self.recorder.upstream.lock().unwrap();
         assert!(events.iter().all(|(u, _)| u == "alphavantage"));
         events.iter().map(|(_, o)| *o).collect()
     }
 
     /// The fake saw nothing it objects to.
-    pub fn assert_clean(&self) {
+    pub(crate) fn assert_clean(&self) {
         assert_eq!(self.av.violations(), Vec::<String>::new());
     }
 }

@@ -17,11 +17,11 @@ use serde_json::Value;
 use warden_core::{noop_observer, ProviderContext};
 use warden_dev::{DevConfig, DevIssuer, MintRequest};
 
-pub fn scratch_dir() -> PathBuf {
+pub(crate) fn scratch_dir() -> PathBuf {
     std::env::temp_dir().join(format!("warden-dev-test-{}", uuid::Uuid::new_v4()))
 }
 
-pub fn ctx(public_url: &str, data_dir: PathBuf) -> ProviderContext {
+pub(crate) fn ctx(public_url: &str, data_dir: PathBuf) -> ProviderContext {
     ProviderContext {
         name: "dev".into(),
         public_url: public_url.into(),
@@ -32,7 +32,7 @@ pub fn ctx(public_url: &str, data_dir: PathBuf) -> ProviderContext {
     }
 }
 
-pub struct Running {
+pub(crate) struct Running {
     pub issuer: Arc<DevIssuer>,
     pub base: String,
     pub dir: PathBuf,
@@ -41,11 +41,11 @@ pub struct Running {
 }
 
 impl Running {
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    pub async fn token(
+    pub(crate) async fn token(
         &self,
         form: &[(&str, &str)],
         basic: Option<(&str, &str)>,
@@ -74,12 +74,12 @@ impl Drop for Running {
     }
 }
 
-pub async fn start(cfg: DevConfig) -> Running {
+pub(crate) async fn start(cfg: DevConfig) -> Running {
     start_with(|_| cfg).await
 }
 
 /// Serves the issuer's routes; `cfg` gets the server's base URL.
-pub async fn start_with(cfg: impl FnOnce(&str) -> DevConfig) -> Running {
+pub(crate) async fn start_with(cfg: impl FnOnce(&str) -> DevConfig) -> Running {
     let acceptor = TcpListener::bind("127.0.0.1:0")
         .into_acceptor()
         .await
@@ -113,7 +113,7 @@ pub async fn start_with(cfg: impl FnOnce(&str) -> DevConfig) -> Running {
     }
 }
 
-pub fn mint_req(sub: &str) -> MintRequest {
+pub(crate) fn mint_req(sub: &str) -> MintRequest {
     MintRequest {
         sub: sub.into(),
         scopes: vec!["news:read".into(), "profile".into()],

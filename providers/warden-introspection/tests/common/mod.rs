@@ -15,14 +15,14 @@ use warden_core::{
 use warden_introspection::IntrospectionFactory;
 use warden_test_support::idp::{FakeIdp, IntrospectionCall, MetadataDocument};
 
-pub const CLIENT_ID: &str = "warden app";
-pub const CLIENT_SECRET: &str = "s3cr3t:p@ss/w+rd &é";
-pub const RESOURCE: &str = "http://127.0.0.1:10000/mcp";
+pub(crate) const CLIENT_ID: &str = "warden app";
+pub(crate) const CLIENT_SECRET: &str = "s3cr3t:p@ss/w+rd &é";
+pub(crate) const RESOURCE: &str = "http://127.0.0.1:10000/mcp";
 
 /// The fake authorization server: issuer `{origin}/oidc`, introspection at
 /// `{origin}/introspect` for [`CLIENT_ID`]/[`CLIENT_SECRET`] (Basic or
 /// post), metadata only at `{issuer}/.well-known/openid-configuration`.
-pub async fn start_idp() -> FakeIdp {
+pub(crate) async fn start_idp() -> FakeIdp {
     let idp = FakeIdp::builder()
         .issuer_path("/oidc")
         .introspection_path("/introspect")
@@ -34,7 +34,7 @@ pub async fn start_idp() -> FakeIdp {
 }
 
 /// The last introspection request the fake received.
-pub fn last_seen(idp: &FakeIdp) -> IntrospectionCall {
+pub(crate) fn last_seen(idp: &FakeIdp) -> IntrospectionCall {
     idp.introspections()
         .pop()
         .expect("an introspection request")
@@ -42,7 +42,7 @@ pub fn last_seen(idp: &FakeIdp) -> IntrospectionCall {
 
 /// Records the events a verifier emits.
 #[derive(Default)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     pub events: Mutex<Vec<String>>,
 }
 
@@ -64,7 +64,7 @@ impl Observer for Recorder {
     }
 }
 
-pub fn ctx_with(observer: SharedObserver) -> ProviderContext {
+pub(crate) fn ctx_with(observer: SharedObserver) -> ProviderContext {
     ProviderContext {
         name: "corp".into(),
         public_url: "http://127.0.0.1:10000".into(),
@@ -75,12 +75,12 @@ pub fn ctx_with(observer: SharedObserver) -> ProviderContext {
     }
 }
 
-pub fn ctx() -> ProviderContext {
+pub(crate) fn ctx() -> ProviderContext {
     ctx_with(noop_observer())
 }
 
 /// The provider table pointing at `fake`, with `extra` merged over it.
-pub fn table(fake: &FakeIdp, extra: Value) -> Value {
+pub(crate) fn table(fake: &FakeIdp, extra: Value) -> Value {
     let mut table = json!({
         "introspection_url": fake.introspection_url(),
         "client_id": CLIENT_ID,
@@ -96,18 +96,18 @@ pub fn table(fake: &FakeIdp, extra: Value) -> Value {
     table
 }
 
-pub fn build(fake: &FakeIdp, extra: Value) -> Arc<dyn Verifier> {
+pub(crate) fn build(fake: &FakeIdp, extra: Value) -> Arc<dyn Verifier> {
     IntrospectionFactory
         .build(&ctx(), table(fake, extra))
         .unwrap()
 }
 
-pub fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     warden_core::now_unix()
 }
 
 /// An answer warden accepts.
-pub fn good_answer() -> Value {
+pub(crate) fn good_answer() -> Value {
     json!({
         "active": true,
         "scope": "news:read profile",
@@ -123,7 +123,7 @@ pub fn good_answer() -> Value {
 
 /// Asserts "could not verify", returns the retry hint, and checks the token
 /// does not leak into the message.
-pub fn expect_unavailable(
+pub(crate) fn expect_unavailable(
     result: Result<warden_core::AuthInfo, AuthError>,
     token: &str,
 ) -> (String, Duration) {
@@ -143,14 +143,14 @@ pub fn expect_unavailable(
 }
 
 /// Asserts the error does not contain the token.
-pub fn no_leak(err: &AuthError, token: &str) {
+pub(crate) fn no_leak(err: &AuthError, token: &str) {
     let text = format!("{err} {err:?}");
     assert!(!text.contains(token), "token leaked: {text}");
     assert!(!text.contains(CLIENT_SECRET), "secret leaked: {text}");
 }
 
 /// Waits (bounded) until `cond` holds.
-pub async fn eventually(mut cond: impl FnMut() -> bool) {
+pub(crate) async fn eventually(mut cond: impl FnMut() -> bool) {
     for _ in 0..200 {
         if cond() {
             return;

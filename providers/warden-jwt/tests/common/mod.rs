@@ -12,35 +12,35 @@ use warden_test_support::idp::FakeIdp;
 use warden_test_support::tokens::{self, TestKey};
 
 #[allow(unused_imports)]
-pub use warden_test_support::tokens::{b64url as b64, jwk_set as jwks};
+pub(crate) use warden_test_support::tokens::{b64url as b64, jwk_set as jwks};
 
-pub const ISSUER: &str = "https://idp.test";
-pub const RESOURCE: &str = "http://127.0.0.1:8080/mcp";
+pub(crate) const ISSUER: &str = "https://idp.test";
+pub(crate) const RESOURCE: &str = "http://127.0.0.1:8080/mcp";
 
 /// Valid claims for [`ISSUER`] and [`RESOURCE`], expiring in 5 minutes.
-pub fn claims() -> Value {
+pub(crate) fn claims() -> Value {
     let mut claims = tokens::standard_claims(ISSUER, RESOURCE, "alice", "news:read profile", 300);
     claims["client_id"] = json!("cli-1");
     claims
 }
 
 /// A key for `alg` with the kid `kid`.
-pub fn signing_key(alg: jsonwebtoken::Algorithm, kid: &str) -> TestKey {
+pub(crate) fn signing_key(alg: jsonwebtoken::Algorithm, kid: &str) -> TestKey {
     TestKey::new(alg).with_kid(kid)
 }
 
 /// The default header of [`sign`]: `alg`, `kid`, `typ: at+jwt`.
-pub fn header(key: &TestKey) -> Value {
+pub(crate) fn header(key: &TestKey) -> Value {
     json!({"alg": tokens::alg_name(key.alg()), "kid": key.kid(), "typ": "at+jwt"})
 }
 
 /// `claims` signed by `key` under [`header`].
-pub fn sign(key: &TestKey, claims: &Value) -> String {
+pub(crate) fn sign(key: &TestKey, claims: &Value) -> String {
     tokens::sign_with_header(key, &header(key), claims)
 }
 
 /// The fake IdP publishing exactly `keys` (the first one current).
-pub async fn start_idp(keys: &[&TestKey]) -> FakeIdp {
+pub(crate) async fn start_idp(keys: &[&TestKey]) -> FakeIdp {
     FakeIdp::builder()
         .keys(keys.iter().map(|k| (*k).clone()))
         .start()
@@ -48,7 +48,7 @@ pub async fn start_idp(keys: &[&TestKey]) -> FakeIdp {
 }
 
 /// Requests the fake IdP received for paths containing `fragment`.
-pub fn requests_to(idp: &FakeIdp, fragment: &str) -> usize {
+pub(crate) fn requests_to(idp: &FakeIdp, fragment: &str) -> usize {
     idp.requests()
         .iter()
         .filter(|r| r.path.contains(fragment))
@@ -57,7 +57,7 @@ pub fn requests_to(idp: &FakeIdp, fragment: &str) -> usize {
 
 /// Records events as short strings.
 #[derive(Default)]
-pub struct Recorder(Mutex<Vec<String>>);
+pub(crate) struct Recorder(Mutex<Vec<String>>);
 
 impl Observer for Recorder {
     fn observe(&self, event: &Event<'_>) {
@@ -86,7 +86,7 @@ impl Observer for Recorder {
 }
 
 impl Recorder {
-    pub fn count(&self, prefix: &str) -> usize {
+    pub(crate) fn count(&self, prefix: &str) -> usize {
         self.0
             .lock()
             .unwrap()
@@ -94,12 +94,12 @@ impl Recorder {
             .filter(|l| l.starts_with(prefix))
             .count()
     }
-    pub fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         self.0.lock().unwrap().clone()
     }
 }
 
-pub fn ctx_with(name: &str, observer: SharedObserver) -> ProviderContext {
+pub(crate) fn ctx_with(name: &str, observer: SharedObserver) -> ProviderContext {
     ProviderContext {
         name: name.into(),
         public_url: "http://127.0.0.1:8080".into(),
@@ -111,7 +111,7 @@ pub fn ctx_with(name: &str, observer: SharedObserver) -> ProviderContext {
 }
 
 /// Polls `cond` every 20 ms for at most `secs` seconds.
-pub async fn eventually(secs: u64, mut cond: impl AsyncFnMut() -> bool) -> bool {
+pub(crate) async fn eventually(secs: u64, mut cond: impl AsyncFnMut() -> bool) -> bool {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
     while tokio::time::Instant::now() < deadline {
         if cond().await {

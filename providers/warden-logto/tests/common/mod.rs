@@ -10,21 +10,21 @@ use warden_core::{AuthError, ChallengeContext, Event, Observer, ProviderContext,
 use warden_logto::{LogtoFactory, LogtoVerifier};
 use warden_test_support::idp::FakeIdp;
 
-pub const MCP: &str = "http://127.0.0.1:10000/mcp";
-pub const API: &str = "https://api.example.com";
+pub(crate) const MCP: &str = "http://127.0.0.1:10000/mcp";
+pub(crate) const API: &str = "https://api.example.com";
 
 /// Records `CacheLookup` and `Upstream` events as short strings.
 #[derive(Default)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     events: Mutex<Vec<String>>,
 }
 
 impl Recorder {
-    pub fn events(&self) -> Vec<String> {
+    pub(crate) fn events(&self) -> Vec<String> {
         self.events.lock().unwrap().clone()
     }
 
-    pub fn count(&self, prefix: &str) -> usize {
+    pub(crate) fn count(&self, prefix: &str) -> usize {
         self.events()
             .iter()
             .filter(|e| e.starts_with(prefix))
@@ -50,7 +50,7 @@ impl Observer for Recorder {
     }
 }
 
-pub fn ctx(observer: SharedObserver) -> ProviderContext {
+pub(crate) fn ctx(observer: SharedObserver) -> ProviderContext {
     ProviderContext {
         name: "logto".into(),
         public_url: "http://127.0.0.1:10000".into(),
@@ -63,13 +63,13 @@ pub fn ctx(observer: SharedObserver) -> ProviderContext {
 
 /// Issuer `/oidc`, JWKS `/oidc/jwks`, userinfo `/oidc/me`, introspection
 /// `/oidc/token/introspection`, ES384 key.
-pub async fn logto_idp() -> FakeIdp {
+pub(crate) async fn logto_idp() -> FakeIdp {
     FakeIdp::builder().logto_style().start().await
 }
 
 /// The provider for `idp` with `extra` merged into the table
 /// (`issuer` and `audience = [API]` by default).
-pub fn provider_with(idp: &FakeIdp, extra: Value) -> (Arc<LogtoVerifier>, Arc<Recorder>) {
+pub(crate) fn provider_with(idp: &FakeIdp, extra: Value) -> (Arc<LogtoVerifier>, Arc<Recorder>) {
     let recorder = Arc::new(Recorder::default());
     let mut table = json!({"issuer": idp.issuer(), "audience": [API]});
     for (k, v) in extra.as_object().unwrap() {
@@ -81,12 +81,12 @@ pub fn provider_with(idp: &FakeIdp, extra: Value) -> (Arc<LogtoVerifier>, Arc<Re
     (verifier, recorder)
 }
 
-pub fn provider(idp: &FakeIdp) -> (Arc<LogtoVerifier>, Arc<Recorder>) {
+pub(crate) fn provider(idp: &FakeIdp) -> (Arc<LogtoVerifier>, Arc<Recorder>) {
     provider_with(idp, json!({}))
 }
 
 /// The HTTP status warden would answer with.
-pub fn http_status(err: &AuthError) -> u16 {
+pub(crate) fn http_status(err: &AuthError) -> u16 {
     err.challenge(&ChallengeContext {
         resource_metadata: format!("{MCP}/.well-known/oauth-protected-resource/mcp"),
         scopes: vec![],
@@ -94,7 +94,7 @@ pub fn http_status(err: &AuthError) -> u16 {
     .status
 }
 
-pub fn profile(sub: &str) -> Value {
+pub(crate) fn profile(sub: &str) -> Value {
     json!({
         "sub": sub,
         "name": "Ada Lovelace",

@@ -28,7 +28,7 @@ fn unb64(s: &str) -> Vec<u8> {
 }
 
 /// Every header, signature, algorithm, claim, scope and format attack.
-pub fn jwt_cases(idp: &FakeIdp, mcp: &str) -> Vec<Case> {
+pub(crate) fn jwt_cases(idp: &FakeIdp, mcp: &str) -> Vec<Case> {
     let rs = idp.key(Algorithm::RS256);
     let es = idp.key(Algorithm::ES256);
     let now = tokens::now();
@@ -396,8 +396,8 @@ pub fn jwt_cases(idp: &FakeIdp, mcp: &str) -> Vec<Case> {
     let (h, p) = {
         let mut parts = valid.split('.');
         (
-            parts.next().unwrap().to_string(),
-            parts.next().unwrap().to_string(),
+            parts.next().unwrap().to_owned(),
+            parts.next().unwrap().to_owned(),
         )
     };
     let b64 = |bytes: &[u8]| tokens::b64url(bytes);
@@ -427,12 +427,9 @@ pub fn jwt_cases(idp: &FakeIdp, mcp: &str) -> Vec<Case> {
             "payload is a JSON string",
             format!("{h}.{}.AAAA", b64(b"\"alice\"")),
         ),
-        ("empty parts", "..".to_string()),
-        ("only dots", "....".to_string()),
-        (
-            "garbage opaque string",
-            "definitely-not-a-token".to_string(),
-        ),
+        ("empty parts", "..".to_owned()),
+        ("only dots", "....".to_owned()),
+        ("garbage opaque string", "definitely-not-a-token".to_owned()),
     ] {
         cases.push(Case::bearer(name, token, InvalidToken));
     }
@@ -440,7 +437,12 @@ pub fn jwt_cases(idp: &FakeIdp, mcp: &str) -> Vec<Case> {
 }
 
 /// jku / x5u / embedded jwk / x5c headers naming attacker keys.
-pub fn key_header_cases(idp: &FakeIdp, mcp: &str, trap: &Trap, attacker: &TestKey) -> Vec<Case> {
+pub(crate) fn key_header_cases(
+    idp: &FakeIdp,
+    mcp: &str,
+    trap: &Trap,
+    attacker: &TestKey,
+) -> Vec<Case> {
     let rs = idp.key(Algorithm::RS256);
     let good = idp.claims(mcp, "mallory", "news:read");
     let mint = |extra: Value, key: &TestKey| tokens::mint(key, hdr(extra), &good);
@@ -494,7 +496,7 @@ pub fn key_header_cases(idp: &FakeIdp, mcp: &str, trap: &Trap, attacker: &TestKe
 }
 
 /// Tokens over the 8 KiB cap (well-formed and signed, so only the size is wrong).
-pub fn huge_token_cases(idp: &FakeIdp, mcp: &str) -> Vec<Case> {
+pub(crate) fn huge_token_cases(idp: &FakeIdp, mcp: &str) -> Vec<Case> {
     let rs = idp.key(Algorithm::RS256);
     let good = idp.claims(mcp, "mallory", "news:read");
     let padded = |n: usize| merged(&good, json!({ "pad": "x".repeat(n) }));

@@ -26,7 +26,7 @@ fn unb64(s: &str) -> Vec<u8> {
 }
 
 /// Forgeries against the embedded dev issuer (ES256, `typ: at+jwt`).
-pub fn dev_cases(host: &TestHost) -> Vec<Case> {
+pub(crate) fn dev_cases(host: &TestHost) -> Vec<Case> {
     let dev = host.app().dev.as_ref().expect("dev provider");
     let mcp = host.mcp_url();
     let now = tokens::now();
@@ -39,8 +39,8 @@ pub fn dev_cases(host: &TestHost) -> Vec<Case> {
         .expect("dev key parses");
     let resign = |typ: &str, extra: Option<(&str, Value)>, c: Value| {
         let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(dev.kid().to_string());
-        header.typ = Some(typ.to_string());
+        header.kid = Some(dev.kid().to_owned());
+        header.typ = Some(typ.to_owned());
         if let Some((name, value)) = extra {
             // jsonwebtoken's Header has no crit member: build it by hand.
             let mut h = serde_json::to_value(&header).unwrap();
@@ -164,7 +164,7 @@ pub fn dev_cases(host: &TestHost) -> Vec<Case> {
 }
 
 /// Introspection answers that are active but must still be refused.
-pub fn introspection_cases(idp: &FakeIdp, mcp: &str) -> Vec<Case> {
+pub(crate) fn introspection_cases(idp: &FakeIdp, mcp: &str) -> Vec<Case> {
     let now = tokens::now();
     let base = json!({
         "active": true, "scope": "news:read", "client_id": idp.client_id(), "sub": "mallory",
@@ -232,7 +232,7 @@ pub fn introspection_cases(idp: &FakeIdp, mcp: &str) -> Vec<Case> {
 }
 
 /// Where and how the token travels.
-pub fn transport_cases(valid: &str) -> Vec<Case> {
+pub(crate) fn transport_cases(valid: &str) -> Vec<Case> {
     let v = valid;
     vec![
         Case::bare("no Authorization header", NoToken),
@@ -328,7 +328,7 @@ pub fn transport_cases(valid: &str) -> Vec<Case> {
 }
 
 /// Tokens of one deployment presented to another (all sent to host B).
-pub fn replay_cases(
+pub(crate) fn replay_cases(
     idp_a: &FakeIdp,
     idp_b: &FakeIdp,
     host_a: &TestHost,
@@ -389,7 +389,7 @@ pub fn replay_cases(
 }
 
 /// `tools/call whoami` bodies shaped to dodge the pre-MCP scope check.
-pub fn smuggled_tool_calls() -> Vec<(String, String)> {
+pub(crate) fn smuggled_tool_calls() -> Vec<(String, String)> {
     let call = |params: &str| {
         format!(r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{params}}}"#)
     };

@@ -32,7 +32,7 @@ fn normalize_path(path: &str) -> String {
     let trimmed = path.trim_end_matches('/');
     match trimmed {
         "" => String::new(),
-        p if p.starts_with('/') => p.to_string(),
+        p if p.starts_with('/') => p.to_owned(),
         p => format!("/{p}"),
     }
 }
@@ -123,13 +123,13 @@ impl FakeIdpBuilder {
     /// Replace the accepted clients with this one (default
     /// [`DEFAULT_CLIENT_ID`] / [`DEFAULT_CLIENT_SECRET`]).
     pub fn client(mut self, id: &str, secret: &str) -> Self {
-        self.clients = vec![(id.to_string(), secret.to_string())];
+        self.clients = vec![(id.to_owned(), secret.to_owned())];
         self
     }
 
     /// Accept one more client.
     pub fn add_client(mut self, id: &str, secret: &str) -> Self {
-        self.clients.push((id.to_string(), secret.to_string()));
+        self.clients.push((id.to_owned(), secret.to_owned()));
         self
     }
 
@@ -164,7 +164,7 @@ impl FakeIdpBuilder {
 
     /// Any `Cache-Control` value on the JWKS (e.g. `"no-store"`).
     pub fn jwks_cache_control(mut self, value: Option<&str>) -> Self {
-        self.cache_control = value.map(str::to_string);
+        self.cache_control = value.map(str::to_owned);
         self
     }
 

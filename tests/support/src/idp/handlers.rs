@@ -35,7 +35,7 @@ fn oauth_error(status: u16, error: &str) -> Response {
 }
 
 async fn handle(state: &State, mut req: Request) -> Response {
-    let path = req.uri().path().to_string();
+    let path = req.uri().path().to_owned();
     let endpoint = state.cfg.endpoint_for(&path);
     state.count(endpoint);
     let delay = endpoint.map(|e| state.switch(e).delay).unwrap_or_default();
@@ -46,7 +46,7 @@ async fn handle(state: &State, mut req: Request) -> Response {
         .iter()
         .map(|(n, v)| {
             (
-                n.as_str().to_string(),
+                n.as_str().to_owned(),
                 String::from_utf8_lossy(v.as_bytes()).into_owned(),
             )
         })
@@ -59,7 +59,7 @@ async fn handle(state: &State, mut req: Request) -> Response {
     let recorded = RecordedRequest {
         method: method.to_string(),
         path,
-        query: req.uri().query().map(str::to_string),
+        query: req.uri().query().map(str::to_owned),
         endpoint,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
@@ -233,7 +233,7 @@ fn credentials(value: &str, scheme: &str) -> Option<String> {
     let (found, rest) = value.trim().split_once(' ')?;
     found
         .eq_ignore_ascii_case(scheme)
-        .then(|| rest.trim().to_string())
+        .then(|| rest.trim().to_owned())
 }
 
 struct Presented {

@@ -247,16 +247,16 @@ pub(crate) struct Config {
 }
 
 impl Config {
-    pub fn issuer(&self) -> String {
+    pub(super) fn issuer(&self) -> String {
         format!("{}{}", self.origin, self.issuer_path)
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}{}", self.origin, path)
     }
 
     /// The paths that serve the discovery / AS-metadata document.
-    pub fn discovery_paths(&self) -> Vec<String> {
+    pub(super) fn discovery_paths(&self) -> Vec<String> {
         let mut paths: Vec<String> = Vec::new();
         for doc in MetadataDocument::ALL {
             let path = self.metadata_path(doc);
@@ -268,7 +268,7 @@ impl Config {
     }
 
     /// The path of one metadata document.
-    pub fn metadata_path(&self, doc: MetadataDocument) -> String {
+    pub(super) fn metadata_path(&self, doc: MetadataDocument) -> String {
         let p = &self.issuer_path;
         match doc {
             MetadataDocument::OpenIdConfiguration => {
@@ -281,7 +281,7 @@ impl Config {
         }
     }
 
-    pub fn endpoint_for(&self, path: &str) -> Option<IdpEndpoint> {
+    pub(super) fn endpoint_for(&self, path: &str) -> Option<IdpEndpoint> {
         if self.discovery_paths().iter().any(|p| p == path) {
             Some(IdpEndpoint::Discovery)
         } else if path == self.jwks_path {
@@ -297,7 +297,7 @@ impl Config {
         }
     }
 
-    pub fn client_ok(&self, id: &str, secret: &str) -> bool {
+    pub(super) fn client_ok(&self, id: &str, secret: &str) -> bool {
         self.clients.iter().any(|(i, s)| i == id && s == secret)
     }
 }
@@ -309,7 +309,7 @@ pub(crate) struct KeySet {
 }
 
 impl KeySet {
-    pub fn current(&self) -> &TestKey {
+    pub(super) fn current(&self) -> &TestKey {
         &self.keys[self.current]
     }
 }
@@ -376,14 +376,14 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl State {
     /// Whether `path` serves a published metadata document.
-    pub fn metadata_published(&self, path: &str) -> bool {
+    pub(super) fn metadata_published(&self, path: &str) -> bool {
         lock(&self.metadata)
             .published
             .iter()
             .any(|doc| self.cfg.metadata_path(*doc) == path)
     }
 
-    pub fn new(cfg: Config, keys: KeySet, jwks_cache_control: Option<String>) -> State {
+    pub(super) fn new(cfg: Config, keys: KeySet, jwks_cache_control: Option<String>) -> State {
         State {
             cfg,
             keys: Mutex::new(keys),
@@ -398,12 +398,12 @@ impl State {
         }
     }
 
-    pub fn count(&self, endpoint: Option<IdpEndpoint>) {
+    pub(super) fn count(&self, endpoint: Option<IdpEndpoint>) {
         let index = endpoint.map_or(5, IdpEndpoint::index);
         self.counters[index].fetch_add(1, Ordering::SeqCst);
     }
 
-    pub fn counts(&self) -> Counts {
+    pub(super) fn counts(&self) -> Counts {
         let c = |i: usize| self.counters[i].load(Ordering::SeqCst);
         Counts {
             discovery: c(0),
@@ -415,22 +415,22 @@ impl State {
         }
     }
 
-    pub fn reset(&self) {
+    pub(super) fn reset(&self) {
         for counter in &self.counters {
             counter.store(0, Ordering::SeqCst);
         }
         *lock(&self.records) = Records::default();
     }
 
-    pub fn switch(&self, endpoint: IdpEndpoint) -> Switch {
+    pub(super) fn switch(&self, endpoint: IdpEndpoint) -> Switch {
         lock(&self.switches)[endpoint.index()].clone()
     }
 
-    pub fn update_switch(&self, endpoint: IdpEndpoint, f: impl FnOnce(&mut Switch)) {
+    pub(super) fn update_switch(&self, endpoint: IdpEndpoint, f: impl FnOnce(&mut Switch)) {
         f(&mut lock(&self.switches)[endpoint.index()]);
     }
 
-    pub fn record_request(&self, request: RecordedRequest) {
+    pub(super) fn record_request(&self, request: RecordedRequest) {
         let mut records = lock(&self.records);
         if request.endpoint.is_none() {
             let query = request
@@ -445,15 +445,15 @@ impl State {
         push_bounded(&mut records.requests, request);
     }
 
-    pub fn record_introspection(&self, call: IntrospectionCall) {
+    pub(super) fn record_introspection(&self, call: IntrospectionCall) {
         push_bounded(&mut lock(&self.records).introspections, call);
     }
 
-    pub fn record_token_call(&self, call: TokenCall) {
+    pub(super) fn record_token_call(&self, call: TokenCall) {
         push_bounded(&mut lock(&self.records).token_calls, call);
     }
 
-    pub fn with_records<R>(&self, f: impl FnOnce(&Records) -> R) -> R {
+    pub(super) fn with_records<R>(&self, f: impl FnOnce(&Records) -> R) -> R {
         f(&lock(&self.records))
     }
 }
