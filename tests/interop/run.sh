@@ -108,8 +108,9 @@ relay() {
 #   node_modules  npm ci (package-lock.json): oidc-provider, jose, TS SDK, Inspector 1.0.3
 #   node22/       npm ci (node22/package-lock.json): Node 22 binary, conformance suite,
 #                 Inspector 2.12.0
-#   .venv/        pip --require-hashes (py/requirements.txt): Python MCP SDK
-# node22/ and .venv/ install in the background while the AS checks run.
+#   .venv/        pip --require-hashes (py/requirements.txt): Python MCP SDK 1.x
+#   py2/.venv/    pip --require-hashes (py2/requirements.txt): Python MCP SDK 2.x
+# node22/ and both venvs install in the background while the AS checks run.
 
 npm_ci_in() {
   local dir="$1" log="$2" stamp="$1/node_modules/.interop-lock.sha256" want
@@ -129,39 +130,45 @@ npm_ci_in() {
   say "deps: npm ci in $dir took $((SECONDS - t0))s"
 }
 
+# install_venv VENV REQUIREMENTS LOG — a venv at VENV with exactly REQUIREMENTS (hashes).
 install_venv() {
-  local stamp=".venv/.interop-req.sha256" want
-  want="$(sha256sum py/requirements.txt | cut -d' ' -f1) $(python3 --version 2>&1)"
+  local venv="$1" req="$2" log="$3" stamp="$1/.interop-req.sha256" want
+  want="$(sha256sum "$req" | cut -d' ' -f1) $(python3 --version 2>&1)"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-    say "deps: .venv matches py/requirements.txt"
+    say "deps: $venv matches $req"
     return 0
   fi
-  say "deps: python venv + pip install --require-hashes ($(python3 --version 2>&1))"
+  say "deps: python venv $venv + pip install --require-hashes -r $req ($(python3 --version 2>&1))"
   local t0=$SECONDS
   {
-    rm -rf .venv &&
-      python3 -m venv .venv &&
-      .venv/bin/pip install --disable-pip-version-check --no-input --require-hashes \
-        --only-binary :all: -r py/requirements.txt
-  } >"$LOG_DIR/pip.log" 2>&1 || {
-    tail -n 30 "$LOG_DIR/pip.log" >&2
-    echo "pip install failed" >&2
+    rm -rf "$venv" &&
+      python3 -m venv "$venv" &&
+      "$venv/bin/pip" install --disable-pip-version-check --no-input --require-hashes \
+        --only-binary :all: -r "$req"
+  } >"$log" 2>&1 || {
+    tail -n 30 "$log" >&2
+    echo "pip install into $venv failed" >&2
     return 1
   }
   printf '%s' "$want" >"$stamp"
-  say "deps: venv took $((SECONDS - t0))s"
+  say "deps: $venv took $((SECONDS - t0))s"
 }
 
 NODE22_PID=""
 VENV_PID=""
+VENV2_PID=""
+VENV2_OK=""
 start_background_installs() {
   npm_ci_in node22 "$LOG_DIR/npm-ci-node22.log" &
   NODE22_PID=$!
   BG_INSTALLS+=("$NODE22_PID")
   if command -v python3 >/dev/null; then
-    install_venv &
+    install_venv .venv py/requirements.txt "$LOG_DIR/pip.log" &
     VENV_PID=$!
     BG_INSTALLS+=("$VENV_PID")
+    install_venv py2/.venv py2/requirements.txt "$LOG_DIR/pip-mcp2.log" &
+    VENV2_PID=$!
+    BG_INSTALLS+=("$VENV2_PID")
   fi
 }
 
@@ -273,11 +280,11 @@ WARDEN_PORT="$(node -e 'const u=new URL(process.argv[1]);console.log(u.port||(u.
 WARDEN_PRM_URL="$WARDEN_ORIGIN/.well-known/oauth-protected-resource$WARDEN_MCP_PATH"
 export IOP_AV_URL="http://127.0.0.1:$AV_PORT"
 
-# render_config NAME — configs/NAME.toml with its ${IOP_*} placeholders filled in, written
-# to $LOG_DIR/NAME/NAME.toml (that directory is also warden's working directory). An
-# unknown placeholder is an error.
+# render_config NAME [BLOCK] — configs/NAME.toml with its ${IOP_*} placeholders filled in,
+# written to $LOG_DIR/BLOCK/BLOCK.toml (BLOCK defaults to NAME; that directory is also
+# warden's working directory and holds its data_dir). An unknown placeholder is an error.
 render_config() {
-  local name="$1" dir="$LOG_DIR/$1"
+  local name="$1" block="${2:-$1}" dir="$LOG_DIR/${2:-$1}"
   mkdir -p "$dir"
   IOP_BIND="127.0.0.1:$WARDEN_PORT" \
     IOP_PUBLIC_URL="$WARDEN_ORIGIN" \
@@ -293,8 +300,8 @@ render_config() {
         if (process.env[k] === undefined) { console.error(`unknown placeholder ${k}`); process.exit(1); }
         return process.env[k];
       });
-      fs.writeFileSync(process.argv[2], text);' "configs/$name.toml" "$dir/$name.toml"
-  printf '%s' "$dir/$name.toml"
+      fs.writeFileSync(process.argv[2], text);' "configs/$name.toml" "$dir/$block.toml"
+  printf '%s' "$dir/$block.toml"
 }
 
 # start_warden NAME CONFIG [VAR=VALUE...] — starts `warden serve --config CONFIG` with a
@@ -406,6 +413,33 @@ python_checks() {
   check "python:no-scope-refused" env IOP_TOKEN_PROFILE="$profile" .venv/bin/python py/client.py no-scope-refused
 }
 
+# Python SDK 2.x (mcp 2.3.0 from PyPI, py2/): `mcp.Client` in its default mode (probes
+# server/discover, speaks 2026-07-28), with a bearer token from the AS and with the SDK's
+# own client-credentials OAuth discovery from warden's 401. PREFIX names the lines.
+python2_checks() {
+  local prefix="$1" token cc_id cc_secret issuer
+  if [[ -z "$VENV2_OK" ]]; then
+    if wait_install "$VENV2_PID"; then
+      VENV2_OK=1
+    else
+      VENV2_OK=0
+    fi
+  fi
+  if [[ "$VENV2_OK" != 1 ]]; then
+    fail "$prefix:install" "venv / pip install --require-hashes of py2/requirements.txt failed (see $LOG_DIR/pip-mcp2.log)"
+    return
+  fi
+  token="$(node lib/tokens.mjs cc-jwt-es256)"
+  read -r cc_id cc_secret issuer < <(node --input-type=module -e '
+    import { CLIENTS, ISSUER } from "./lib/settings.mjs";
+    console.log(CLIENTS.cc.client_id, CLIENTS.cc.client_secret, ISSUER);')
+  check "$prefix:bearer-tools-list-whoami" env IOP_TOKEN="$token" IOP_CC_CLIENT_ID="$cc_id" \
+    IOP_AS_ISSUER="$issuer" py2/.venv/bin/python py2/client.py bearer-tools-list-whoami
+  check "$prefix:oauth-client-credentials-whoami" env IOP_CC_CLIENT_ID="$cc_id" \
+    IOP_CC_CLIENT_SECRET="$cc_secret" IOP_AS_ISSUER="$issuer" \
+    py2/.venv/bin/python py2/client.py oauth-client-credentials-whoami
+}
+
 # MCP Inspector CLI: 1.0.3 (Node 20, --header bearer) and 2.12.0 (Node 22, its own
 # headless OAuth login with BROWSER=lib/browser.sh).
 inspector_checks() {
@@ -461,8 +495,29 @@ jwt_block() {
   pass "jwt:start"
   mcp_group jwt IOP_CONFIG="$config"
   python_checks
+  python2_checks python2
   inspector_checks
   conformance_checks
+  stop_warden
+}
+
+# The Python SDK 2.x checks again against configs/jwt.toml with [server] overrides (the
+# WARDEN_SERVER__* form of the TOML keys): `fast_path = false`, and `stateless = true` with
+# the default `fast_path` (true) and with `fast_path = false`. warden's fast path answers
+# 2026-07-28 tools/list and tools/call itself only in stateless mode; in the default
+# (stateful) mode `fast_path` changes nothing, so the stateless pair is what compares the
+# fast path with rmcp. A warden that does not know `fast_path` fails at start (unknown key).
+# jwt_variant_block BLOCK PREFIX [WARDEN_VAR=VALUE...]
+jwt_variant_block() {
+  local block="$1" prefix="$2" config
+  shift 2
+  config="$(render_config jwt "$block")"
+  if ! start_warden "$block" "$config" "$@"; then
+    warden_start_failed "$block"
+    return
+  fi
+  pass "$block:start"
+  python2_checks "$prefix"
   stop_warden
 }
 
@@ -493,6 +548,10 @@ warden_checks() {
   say "warden: $SUITE_WARDEN_BIN"
   dev_block
   jwt_block
+  jwt_variant_block jwt-no-fast-path python2-no-fast-path WARDEN_SERVER__FAST_PATH=false
+  jwt_variant_block jwt-stateless python2-stateless WARDEN_SERVER__STATELESS=true
+  jwt_variant_block jwt-stateless-no-fast-path python2-stateless-no-fast-path \
+    WARDEN_SERVER__STATELESS=true WARDEN_SERVER__FAST_PATH=false
   config_block introspection
   config_block introspection-lenient
   # kind = "logto" against the AS mounted at /oidc: its checks get tokens from there.
