@@ -5,8 +5,10 @@ use std::time::Instant;
 
 use crate::InFlight;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, MetaObject, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    ContentBlock, Implementation, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, MetaObject, PaginatedRequestParams, ServerCapabilities,
+    ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -54,13 +56,15 @@ pub fn auth_info_from_parts(parts: &http::request::Parts) -> Option<&AuthInfo> {
     parts.extensions.get::<AuthInfo>()
 }
 
-fn caller(context: &RequestContext<RoleServer>) -> Result<AuthInfo, McpError> {
+fn caller_of(context: &RequestContext<RoleServer>) -> Option<&AuthInfo> {
     context
         .extensions
         .get::<http::request::Parts>()
         .and_then(auth_info_from_parts)
-        .cloned()
-        .ok_or_else(|| McpError::invalid_request("request is not authenticated", None))
+}
+
+fn authenticated(who: Option<&AuthInfo>) -> Result<&AuthInfo, McpError> {
+    who.ok_or_else(|| McpError::invalid_request("request is not authenticated", None))
 }
 
 impl WardenMcp {
@@ -164,14 +168,43 @@ impl ServerHandler for WardenMcp {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        let who = caller(&context)?;
-        let tools = self
-            .tools
-            .iter()
-            .filter(|t| self.list == ListTools::All || self.guard.permits(&who, &t.required_scopes))
-            .map(|t| Self::to_mcp_tool(t))
-            .collect();
-        Ok(ListToolsResult::with_all_items(tools))
+        self.list_tools_for(caller_of(&context))
+    }
+
+    // warden serves tools only. rmcp 3.11 answers these with -32601 when the
+    // capability is not declared; warden keeps answering them with empty
+    // results, as it always has (clients and the conformance suite list them).
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(ListPromptsResult::default())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        Ok(ListResourcesResult::default())
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Ok(ListResourceTemplatesResult::default())
+    }
+
+    async fn complete(
+        &self,
+        _request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        Ok(CompleteResult::default())
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -183,8 +216,39 @@ impl ServerHandler for WardenMcp {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        self.call_tool_as(request, caller_of(&context)).await
+    }
+}
+
+impl WardenMcp {
+    /// The tools served.
+    pub fn tool_registry(&self) -> &Arc<ToolRegistry> {
+        &self.tools
+    }
+
+    /// `tools/list` for `who` (the identity the HTTP layer authenticated):
+    /// what [`ServerHandler::list_tools`] answers, without an rmcp context.
+    pub fn list_tools_for(&self, who: Option<&AuthInfo>) -> Result<ListToolsResult, McpError> {
+        let who = authenticated(who)?;
+        let tools = self
+            .tools
+            .iter()
+            .filter(|t| self.list == ListTools::All || self.guard.permits(who, &t.required_scopes))
+            .map(|t| Self::to_mcp_tool(t))
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    /// `tools/call` as `who`: what [`ServerHandler::call_tool`] answers,
+    /// without an rmcp context (counted in flight, scopes enforced, events
+    /// observed).
+    pub async fn call_tool_as(
+        &self,
+        request: CallToolRequestParams,
+        who: Option<&AuthInfo>,
+    ) -> Result<CallToolResponse, McpError> {
         let _in_flight = self.in_flight.enter();
-        let who = caller(&context)?;
+        let who = authenticated(who)?;
         let Some(entry) = self.tools.get(&request.name).cloned() else {
             return Err(McpError::invalid_params(
                 format!("unknown tool {:?}", request.name),
@@ -193,7 +257,7 @@ impl ServerHandler for WardenMcp {
         };
         // The HTTP layer answers a missing tool scope with 403 before we get here;
         // this is defence in depth for transports that cannot (a response on an SSE stream).
-        if let Err(e) = self.guard.authorize(&who, &entry.required_scopes) {
+        if let Err(e) = self.guard.authorize(who, &entry.required_scopes) {
             self.observer.observe(&Event::ToolCall {
                 tool: entry.name(),
                 outcome: "forbidden",
@@ -202,7 +266,7 @@ impl ServerHandler for WardenMcp {
             return Ok(CallToolResult::error(vec![ContentBlock::text(e.to_string())]).into());
         }
         let started = Instant::now();
-        let (result, outcome) = self.run_tool(&entry, request, &who).await;
+        let (result, outcome) = self.run_tool(&entry, request, who).await;
         entry.record(outcome == "ok");
         self.observer.observe(&Event::ToolCall {
             tool: entry.name(),

@@ -22,10 +22,12 @@
 //! ```
 #![deny(missing_docs)]
 
+mod fast_path;
 mod handler;
 mod in_flight;
 mod service;
 
+pub use fast_path::{FastPath, McpResponse};
 pub use handler::{auth_info_from_parts, ListTools, WardenMcp, REQUIRED_SCOPES_META};
 pub use in_flight::{InFlight, InFlightGuard};
 pub use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;

@@ -1,15 +1,17 @@
 //! Building the rmcp Streamable HTTP service.
 
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
-use crate::WardenMcp;
+use crate::{FastPath, WardenMcp};
 
-/// The concrete rmcp service type warden mounts.
-pub type McpService = StreamableHttpService<WardenMcp, LocalSessionManager>;
+/// The concrete service warden mounts: rmcp's Streamable HTTP service behind
+/// the stateless [`FastPath`].
+pub type McpService = FastPath<StreamableHttpService<WardenMcp, LocalSessionManager>>;
 
 /// Transport options.
 #[derive(Debug, Clone)]
@@ -25,6 +27,11 @@ pub struct McpOptions {
     /// rmcp's session store; shared so the host can count live sessions
     /// ([`live_sessions`]).
     pub sessions: Arc<LocalSessionManager>,
+    /// In stateless mode, answer plain `tools/call` and `tools/list`
+    /// requests directly ([`FastPath`]); `false` sends everything to rmcp.
+    pub fast_path: bool,
+    /// Counts the requests the fast path answered itself.
+    pub fast_path_answers: Arc<AtomicU64>,
 }
 
 impl Default for McpOptions {
@@ -35,6 +42,8 @@ impl Default for McpOptions {
             max_body_bytes: 4 * 1024 * 1024,
             shutdown: CancellationToken::new(),
             sessions: Arc::new(LocalSessionManager::default()),
+            fast_path: true,
+            fast_path_answers: Arc::default(),
         }
     }
 }
@@ -54,7 +63,20 @@ pub fn streamable_http_service(server: WardenMcp, options: &McpOptions) -> McpSe
     } else {
         config.with_allowed_hosts(options.allowed_hosts.clone())
     };
-    StreamableHttpService::new(move || Ok(server.clone()), options.sessions.clone(), config)
+    let handler = server.clone();
+    let rmcp = StreamableHttpService::new(
+        move || Ok(handler.clone()),
+        options.sessions.clone(),
+        config,
+    );
+    FastPath::new(
+        rmcp,
+        server,
+        &options.allowed_hosts,
+        options.max_body_bytes,
+        options.stateless && options.fast_path,
+    )
+    .counting(options.fast_path_answers.clone())
 }
 
 /// Streamable HTTP sessions alive now: rmcp drops a session on `DELETE`, when its

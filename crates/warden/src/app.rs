@@ -47,6 +47,8 @@ pub struct App {
     pub rate_limit: Option<RateLimit>,
     /// rmcp's Streamable HTTP sessions (the source of the sessions gauge).
     pub mcp_sessions: Arc<LocalSessionManager>,
+    /// Requests the stateless fast path answered itself (the rest went to rmcp).
+    pub fast_path_answers: Arc<std::sync::atomic::AtomicU64>,
     /// Where events go: the Prometheus metrics plus any extra observer.
     pub observer: SharedObserver,
     /// The Prometheus metrics.
@@ -184,6 +186,7 @@ impl App {
         Ok(Self {
             as_mirror,
             mcp_sessions: Arc::new(LocalSessionManager::default()),
+            fast_path_answers: Arc::default(),
             streams,
             in_flight,
             rate_limit,
@@ -287,6 +290,8 @@ impl App {
             max_body_bytes: cfg.server.max_body_bytes,
             shutdown: self.streams.clone(),
             sessions: self.mcp_sessions.clone(),
+            fast_path: cfg.server.fast_path,
+            fast_path_answers: self.fast_path_answers.clone(),
         }
     }
 

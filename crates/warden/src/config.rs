@@ -79,6 +79,10 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Largest request body accepted, bytes.
     pub max_body_bytes: usize,
+    /// Answer well-formed stateless `tools/call` and `tools/list` requests
+    /// directly from the tool registry, byte-for-byte as rmcp would
+    /// (`false` sends every request through rmcp).
+    pub fast_path: bool,
 }
 
 impl Default for ServerConfig {
@@ -92,6 +96,7 @@ impl Default for ServerConfig {
             stateless: false,
             data_dir: PathBuf::from(".warden"),
             max_body_bytes: 4 * 1024 * 1024,
+            fast_path: true,
         }
     }
 }
