@@ -138,6 +138,16 @@ impl Upstream {
         })
     }
 
+    /// The client of provider `provider`'s authorization server: [`new`](Self::new)
+    /// with the name `idp:<provider>`.
+    pub fn idp(
+        provider: &str,
+        policy: UpstreamPolicy,
+        observer: SharedObserver,
+    ) -> Result<Self, UpstreamError> {
+        Self::new(format!("idp:{provider}"), policy, observer)
+    }
+
     /// The name reported in [`Event::Upstream`].
     pub fn name(&self) -> &str {
         &self.inner.name

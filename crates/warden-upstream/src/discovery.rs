@@ -20,6 +20,7 @@
 //!   [`Event::Upstream`](warden_core::Event::Upstream); all URLs together get
 //!   the policy's total timeout, not one each.
 
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -162,6 +163,47 @@ pub fn metadata_urls(issuer: &str, prefer: Prefer) -> Result<Vec<Url>, UpstreamE
 /// [`UpstreamError::InvalidUrl`] for an issuer that is not a URL.
 pub async fn discover(upstream: &Upstream, issuer: &str) -> Result<Discovered, UpstreamError> {
     discover_with(upstream, issuer, Prefer::OpenIdConfiguration).await
+}
+
+/// [`discover`] for a provider that reports failures in its own error type:
+/// `error(url, e)` maps a failure about `url` (the URL `e` names, else the
+/// issuer); when no URL had a document, `no_metadata` gets what each one
+/// gave, mapped by `error` and joined by `"; "`.
+///
+/// ```no_run
+/// # async fn demo(upstream: warden_upstream::Upstream) {
+/// use warden_upstream::{discover_as, UpstreamError};
+///
+/// let issuer = "https://idp.example.com";
+/// let found = discover_as(
+///     &upstream,
+///     issuer,
+///     |url, e: UpstreamError| format!("GET {url}: {e}"),
+///     |tried| format!("no metadata for {issuer}: {tried}"),
+/// )
+/// .await;
+/// # }
+/// ```
+pub async fn discover_as<E: fmt::Display>(
+    upstream: &Upstream,
+    issuer: &str,
+    error: impl Fn(&str, UpstreamError) -> E,
+    no_metadata: impl FnOnce(String) -> E,
+) -> Result<Discovered, E> {
+    let map = |e: UpstreamError| {
+        let url = e.url().unwrap_or(issuer).to_owned();
+        error(&url, e)
+    };
+    discover(upstream, issuer).await.map_err(|e| match e {
+        UpstreamError::NoMetadata { tried, .. } => no_metadata(
+            tried
+                .into_iter()
+                .map(|e| map(e).to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        e => map(e),
+    })
 }
 
 /// [`discover`], asking the documents in the order `prefer` says.

@@ -1,6 +1,9 @@
 //! [`UpstreamError`]: why an outbound call gave no usable answer.
 
+use std::fmt;
 use std::time::Duration;
+
+use warden_core::AuthError;
 
 /// Why a call failed, or a client could not be built.
 ///
@@ -167,6 +170,37 @@ impl UpstreamError {
             | UpstreamError::InvalidHeader { .. }
             | UpstreamError::NoMetadata { .. } => None,
         }
+    }
+}
+
+/// The "could not verify" error ([`AuthError::Unavailable`], HTTP 503) of
+/// provider `provider` when its upstream failed: `reason` is the failure,
+/// `retry_after` the server's `Retry-After` (absent → the default 5 s of
+/// [`AuthError::unavailable`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use warden_core::AuthError;
+///
+/// let err = warden_upstream::unavailable("corp", "idp: HTTP 503", Some(Duration::from_secs(30)));
+/// assert!(matches!(err, AuthError::Unavailable { retry_after, .. } if retry_after == Duration::from_secs(30)));
+/// assert_eq!(
+///     warden_upstream::unavailable("corp", "down", None),
+///     AuthError::unavailable("corp", "down")
+/// );
+/// ```
+pub fn unavailable(
+    provider: &str,
+    reason: impl fmt::Display,
+    retry_after: Option<Duration>,
+) -> AuthError {
+    match retry_after {
+        Some(retry_after) => AuthError::Unavailable {
+            provider: provider.to_owned(),
+            reason: reason.to_string(),
+            retry_after,
+        },
+        None => AuthError::unavailable(provider, reason.to_string()),
     }
 }
 

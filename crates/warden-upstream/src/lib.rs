@@ -31,6 +31,12 @@
 //! A client that cannot be built is an error ([`Upstream::new`]), never a
 //! silent fallback to a client without limits.
 //!
+//! The providers also share, from here, what they do around their upstream
+//! calls: [`discover_as`] (discovery with the provider's own error type),
+//! [`unavailable`] (an upstream failure as a "could not verify" error),
+//! [`TokenCache`] (answers about tokens, by token hash, per-entry TTL,
+//! single-flight) and the [`config`] helpers of their tables.
+//!
 //! ```no_run
 //! use std::time::Duration;
 //! use warden_core::noop_observer;
@@ -84,12 +90,14 @@
 #![deny(missing_docs)]
 
 mod client;
+pub mod config;
 mod discovery;
 mod error;
 mod headers;
 mod oidc;
 mod policy;
 mod request;
+mod token_cache;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -98,9 +106,10 @@ pub mod testing;
 mod tests;
 
 pub use client::{JsonDocument, Outcome, Reply, Upstream};
-pub use discovery::{discover, discover_with, metadata_urls, Discovered, Prefer};
-pub use error::{status_outcome, UpstreamError};
+pub use discovery::{discover, discover_as, discover_with, metadata_urls, Discovered, Prefer};
+pub use error::{status_outcome, unavailable, UpstreamError};
 pub use headers::{parse_max_age, parse_retry_after, MAX_RETRY_AFTER};
 pub use oidc::{HttpFuture, OidcHttpRequest, OidcHttpResponse};
 pub use policy::{Redirects, UpstreamPolicy, DEFAULT_MAX_BODY_BYTES, USER_AGENT};
 pub use request::{display_url, Request};
+pub use token_cache::TokenCache;

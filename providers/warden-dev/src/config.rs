@@ -3,14 +3,14 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use warden_core::{BuildError, Secret};
 use warden_jwt::OneOrMany;
+use warden_upstream::config::{parse_table_by_key, value_fits};
 
 /// One client allowed to use the dev token endpoint.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DevClient {
     /// `client_id`.
@@ -20,16 +20,6 @@ pub struct DevClient {
     /// Scopes the client may request; empty → every scope in `scopes_supported`.
     #[serde(default)]
     pub scopes: Vec<String>,
-}
-
-impl std::fmt::Debug for DevClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevClient")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
-            .field("scopes", &self.scopes)
-            .finish()
-    }
 }
 
 fn default_ttl() -> Duration {
@@ -64,7 +54,7 @@ fn default_clients() -> Vec<DevClient> {
 /// client_secret = "warden-dev-secret"
 /// scopes = ["news:read", "profile"]
 /// ```
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DevConfig {
     /// Issuer URL; absent → `{public_url}/dev`.
@@ -105,35 +95,16 @@ impl Default for DevConfig {
     }
 }
 
-impl std::fmt::Debug for DevConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevConfig")
-            .field("issuer", &self.issuer)
-            .field("key_path", &self.key_path)
-            .field("allow_non_loopback", &self.allow_non_loopback)
-            .field("audience", &self.audience)
-            .field("token_ttl", &self.token_ttl)
-            .field("clients", &self.clients)
-            .field("scopes_supported", &self.scopes_supported)
-            .finish()
-    }
-}
-
 /// Checks one key of the table on its own, to name it in errors.
 fn check_field(key: &str, value: &Value) -> Result<(), String> {
-    fn is<T: DeserializeOwned>(value: &Value) -> Result<(), String> {
-        serde_json::from_value::<T>(value.clone())
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    }
     match key {
-        "issuer" => is::<String>(value),
-        "key_path" => is::<PathBuf>(value),
-        "allow_non_loopback" => is::<bool>(value),
-        "audience" => is::<OneOrMany>(value),
-        "token_ttl" => is::<humantime_serde::Serde<Duration>>(value),
-        "clients" => is::<Vec<DevClient>>(value),
-        "scopes_supported" => is::<Vec<String>>(value),
+        "issuer" => value_fits::<String>(value),
+        "key_path" => value_fits::<PathBuf>(value),
+        "allow_non_loopback" => value_fits::<bool>(value),
+        "audience" => value_fits::<OneOrMany>(value),
+        "token_ttl" => value_fits::<humantime_serde::Serde<Duration>>(value),
+        "clients" => value_fits::<Vec<DevClient>>(value),
+        "scopes_supported" => value_fits::<Vec<String>>(value),
         _ => Err("unknown key".into()),
     }
 }
@@ -141,13 +112,7 @@ fn check_field(key: &str, value: &Value) -> Result<(), String> {
 impl DevConfig {
     /// Parses the provider table (without `kind`); errors name the key.
     pub fn from_value(provider: &str, table: Value) -> Result<Self, BuildError> {
-        serde_json::from_value::<DevConfig>(table.clone()).map_err(|e| {
-            let culprit = table.as_object().and_then(|map| {
-                map.iter()
-                    .find_map(|(k, v)| check_field(k, v).err().map(|m| format!("{k}: {m}")))
-            });
-            BuildError::invalid(provider, culprit.unwrap_or_else(|| e.to_string()))
-        })
+        parse_table_by_key(provider, table, check_field)
     }
 
     /// The config as JSON for display: every client secret shows as `"***"`

@@ -3,10 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use url::Url;
 use warden_core::BuildError;
+use warden_upstream::config::{carries_credentials, one_or_many, parse_table};
 
 pub use warden_core::Secret;
 
@@ -62,34 +62,45 @@ pub struct IntrospectionConfig {
     #[serde(default)]
     pub authorization_server: Option<String>,
     /// Timeout of each call to the authorization server.
-    #[serde(default = "default_timeout", with = "humantime_serde")]
+    #[serde(default = "serde_defaults::timeout", with = "humantime_serde")]
     pub timeout: Duration,
     /// Upper bound on how long an accepted answer is reused (never beyond
     /// the token's `exp`); `0s` disables the cache.
-    #[serde(default = "default_cache_ttl", with = "humantime_serde")]
+    #[serde(default = "serde_defaults::cache_ttl", with = "humantime_serde")]
     pub cache_ttl: Duration,
     /// How long a rejecting answer (inactive, wrong type/audience/issuer, expired) is reused.
-    #[serde(default = "default_negative_cache_ttl", with = "humantime_serde")]
+    #[serde(
+        default = "serde_defaults::negative_cache_ttl",
+        with = "humantime_serde"
+    )]
     pub negative_cache_ttl: Duration,
     /// Maximum number of cached answers.
-    #[serde(default = "default_cache_size")]
+    #[serde(default = "serde_defaults::cache_size")]
     pub cache_size: u64,
 }
 
-fn default_timeout() -> Duration {
-    Duration::from_secs(5)
-}
+/// Defaults of the keys of an introspection provider table, also those of
+/// the opaque-token answer cache of providers that introspect (Logto), for
+/// `#[serde(default = "…")]`.
+pub mod serde_defaults {
+    use std::time::Duration;
 
-fn default_cache_ttl() -> Duration {
-    Duration::from_secs(60)
-}
-
-fn default_negative_cache_ttl() -> Duration {
-    Duration::from_secs(10)
-}
-
-fn default_cache_size() -> u64 {
-    10_000
+    /// `timeout`: 5 s.
+    pub fn timeout() -> Duration {
+        Duration::from_secs(5)
+    }
+    /// `cache_ttl`: 60 s.
+    pub fn cache_ttl() -> Duration {
+        Duration::from_secs(60)
+    }
+    /// `negative_cache_ttl`: 10 s.
+    pub fn negative_cache_ttl() -> Duration {
+        Duration::from_secs(10)
+    }
+    /// `cache_size`: 10 000.
+    pub fn cache_size() -> u64 {
+        10_000
+    }
 }
 
 impl fmt::Debug for IntrospectionConfig {
@@ -120,15 +131,7 @@ impl IntrospectionConfig {
     /// Errors name the offending key, e.g. `providers.corp: auth_method:
     /// unknown variant `bogus`, expected `basic` or `post``.
     pub fn from_value(provider: &str, table: serde_json::Value) -> Result<Self, BuildError> {
-        let config: Self = serde_path_to_error::deserialize(table).map_err(|e| {
-            let path = e.path().to_string();
-            let message = if path == "." {
-                e.inner().to_string()
-            } else {
-                format!("{path}: {}", e.inner())
-            };
-            BuildError::invalid(provider, message)
-        })?;
+        let config: Self = parse_table(provider, table)?;
         config.validate(provider)?;
         Ok(config)
     }
@@ -196,37 +199,10 @@ fn check_url(url: &Url) -> Result<(), String> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("{:?} has no host", url.as_str()));
     }
-    if !url.username().is_empty() || url.password().is_some() {
+    if carries_credentials(url) {
         return Err("must not carry credentials (use client_id/client_secret)".into());
     }
     Ok(())
-}
-
-/// Deserializes a string or a list of strings into a list.
-fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    struct OneOrMany;
-
-    impl<'de> Visitor<'de> for OneOrMany {
-        type Value = Vec<String>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a string or a list of strings")
-        }
-
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(vec![v.to_owned()])
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::new();
-            while let Some(item) = seq.next_element::<String>()? {
-                out.push(item);
-            }
-            Ok(out)
-        }
-    }
-
-    deserializer.deserialize_any(OneOrMany)
 }
 
 #[cfg(test)]

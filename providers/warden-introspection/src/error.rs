@@ -4,9 +4,6 @@ use std::time::Duration;
 
 use warden_core::AuthError;
 
-/// The retry hint when the IdP gave none.
-pub(crate) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
-
 /// An upstream failure: always "could not verify", never "invalid token".
 /// Messages carry URLs and statuses, never a token or a secret.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -77,17 +74,10 @@ impl IntrospectionError {
     /// The "could not verify" error the caller sees.
     pub(crate) fn into_auth_error(self, provider: &str) -> AuthError {
         let retry_after = match &self {
-            IntrospectionError::Status {
-                retry_after: Some(d),
-                ..
-            } => *d,
-            _ => DEFAULT_RETRY_AFTER,
+            IntrospectionError::Status { retry_after, .. } => *retry_after,
+            _ => None,
         };
-        AuthError::Unavailable {
-            provider: provider.to_owned(),
-            reason: self.to_string(),
-            retry_after,
-        }
+        warden_upstream::unavailable(provider, self, retry_after)
     }
 }
 
@@ -124,7 +114,7 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(retry_after, DEFAULT_RETRY_AFTER);
+        assert_eq!(retry_after, Duration::from_secs(5), "the default hint");
         assert!(reason.contains("rejected warden's client credentials"));
         let limited = IntrospectionError::Status {
             what: "introspection",

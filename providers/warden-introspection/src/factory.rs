@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use warden_core::{BuildError, ProviderContext, ProviderFactory, Verifier};
+use warden_upstream::config::table_json;
 
 use crate::config::IntrospectionConfig;
 use crate::verifier::IntrospectionVerifier;
@@ -31,7 +32,9 @@ impl ProviderFactory for IntrospectionFactory {
         provider: &str,
         config: serde_json::Value,
     ) -> Result<serde_json::Value, BuildError> {
-        let parsed = IntrospectionConfig::from_value(provider, config)?;
-        serde_json::to_value(&parsed).map_err(|e| BuildError::invalid(provider, e.to_string()))
+        table_json(
+            provider,
+            &IntrospectionConfig::from_value(provider, config)?,
+        )
     }
 }

@@ -34,8 +34,7 @@ impl Http {
         observer: SharedObserver,
     ) -> Result<Self, String> {
         let policy = UpstreamPolicy::new(timeout).with_max_body_bytes(MAX_BODY);
-        let upstream = Upstream::new(format!("idp:{provider}"), policy, observer)
-            .map_err(|e| e.to_string())?;
+        let upstream = Upstream::idp(provider, policy, observer).map_err(|e| e.to_string())?;
         Ok(Http { upstream })
     }
 

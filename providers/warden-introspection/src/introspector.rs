@@ -7,12 +7,13 @@ use std::time::{Duration, SystemTime};
 
 use url::Url;
 use warden_core::{
-    now_unix, AuthError, AuthInfo, BearerPolicy, BuildError, CacheStats, Check, Event,
-    ProviderContext, ProviderStatus, SharedObserver,
+    now_unix, AuthError, AuthInfo, BearerPolicy, BuildError, CacheStats, Check, ProviderContext,
+    ProviderStatus, SharedObserver,
 };
+use warden_upstream::TokenCache;
 
 use crate::answer::{AnswerPolicy, IntrospectionAnswer};
-use crate::cache::{entry_ttl, AnswerCache, CachedAnswer, CACHE_NAME};
+use crate::cache::{entry_ttl, CACHE_NAME};
 use crate::client_auth::ClientAuth;
 use crate::config::{AuthMethod, IntrospectionConfig, Secret};
 use crate::discovery;
@@ -156,10 +157,9 @@ struct Inner {
     http: Http,
     auth: ClientAuth,
     policy: AnswerPolicy,
-    cache: Option<AnswerCache>,
+    cache: Option<TokenCache<Arc<IntrospectionAnswer>>>,
     cache_ttl: Duration,
     negative_cache_ttl: Duration,
-    observer: SharedObserver,
 }
 
 impl fmt::Debug for Introspector {
@@ -196,7 +196,14 @@ impl Introspector {
             EndpointSource::Fixed(url) => Some(url.clone()),
             EndpointSource::Discover { .. } => None,
         };
-        let cache = (!settings.cache_ttl.is_zero()).then(|| AnswerCache::new(settings.cache_size));
+        let cache = (!settings.cache_ttl.is_zero()).then(|| {
+            TokenCache::new(
+                CACHE_NAME,
+                &settings.provider,
+                settings.cache_size,
+                settings.observer.clone(),
+            )
+        });
         Ok(Introspector {
             inner: Arc::new(Inner {
                 provider: settings.provider,
@@ -217,7 +224,6 @@ impl Introspector {
                 cache,
                 cache_ttl: settings.cache_ttl,
                 negative_cache_ttl: settings.negative_cache_ttl,
-                observer: settings.observer,
             }),
         })
     }
@@ -257,18 +263,9 @@ impl Introspector {
                 self.inner.cache_ttl,
                 self.inner.negative_cache_ttl,
             );
-            Ok(CachedAnswer { answer, ttl })
+            Ok((answer, ttl))
         };
         let (result, hit) = cache.get_or_fetch(token, fetch).await;
-        self.inner.observer.observe(&Event::CacheLookup {
-            provider: &self.inner.provider,
-            cache: CACHE_NAME,
-            hit,
-            entries: cache.entries(),
-        });
-        if hit {
-            warden_core::note_cache_hit();
-        }
         result.map(|answer| Introspected {
             answer,
             cache_hit: hit,
@@ -326,7 +323,7 @@ impl Introspector {
 
     /// Cache size and hit/miss counters; `None` when the cache is off.
     pub fn cache_stats(&self) -> Option<CacheStats> {
-        self.inner.cache.as_ref().map(AnswerCache::stats)
+        self.inner.cache.as_ref().map(TokenCache::stats)
     }
 
     /// Ready once the endpoint is known; the last upstream error; the cache.

@@ -67,7 +67,7 @@ mod introspector;
 mod verifier;
 
 pub use answer::{answer_to_auth_info, is_access_token_type, AnswerPolicy, IntrospectionAnswer};
-pub use config::{AuthMethod, IntrospectionConfig, Secret};
+pub use config::{serde_defaults, AuthMethod, IntrospectionConfig, Secret};
 pub use factory::IntrospectionFactory;
 pub use introspector::{EndpointSource, Introspected, Introspector, IntrospectorSettings};
 pub use verifier::IntrospectionVerifier;

@@ -1,44 +1,15 @@
 //! `JwtConfig`: the `[providers.NAME]` table of `kind = "jwt"`.
 
-use std::fmt;
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
-use serde::de::{self, DeserializeOwned, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use warden_core::BuildError;
+use warden_upstream::config::{parse_table_by_key, value_fits};
 
 use crate::settings::check_http_url;
-use crate::{JwksCacheSettings, JwtSettings, KeySourceConfig, VerifiedCacheSettings};
-
-/// A config value given as one string or a list of strings.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-#[serde(transparent)]
-pub struct OneOrMany(pub Vec<String>);
-
-impl<'de> Deserialize<'de> for OneOrMany {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = OneOrMany;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or a list of strings")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<OneOrMany, E> {
-                Ok(OneOrMany(vec![v.to_owned()]))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMany, A::Error> {
-                let mut out = Vec::new();
-                while let Some(item) = seq.next_element::<String>()? {
-                    out.push(item);
-                }
-                Ok(OneOrMany(out))
-            }
-        }
-        deserializer.deserialize_any(V)
-    }
-}
+use crate::{JwksCacheSettings, JwtSettings, KeySourceConfig, OneOrMany, VerifiedCacheSettings};
 
 /// Defaults of the JWT/JWKS keys shared by every JWT-based provider table
 /// (`kind = "jwt"`, `"scalekit"`, `"logto"`), for `#[serde(default = "…")]`.
@@ -137,18 +108,13 @@ pub struct JwtConfig {
 
 /// Checks one key of the table on its own, to name it in errors.
 fn check_field(key: &str, value: &Value) -> Result<(), String> {
-    fn is<T: DeserializeOwned>(value: &Value) -> Result<(), String> {
-        serde_json::from_value::<T>(value.clone())
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    }
     match key {
-        "issuer" | "audience" | "authorization_server" => is::<OneOrMany>(value),
-        "jwks_url" | "require_typ" => is::<String>(value),
-        "algorithms" => is::<Vec<String>>(value),
+        "issuer" | "audience" | "authorization_server" => value_fits::<OneOrMany>(value),
+        "jwks_url" | "require_typ" => value_fits::<String>(value),
+        "algorithms" => value_fits::<Vec<String>>(value),
         "timeout" | "jwks_cooldown" | "jwks_min_refresh" | "jwks_max_refresh"
-        | "verified_cache_ttl" => is::<humantime_serde::Serde<Duration>>(value),
-        "verified_cache_size" => is::<u64>(value),
+        | "verified_cache_ttl" => value_fits::<humantime_serde::Serde<Duration>>(value),
+        "verified_cache_size" => value_fits::<u64>(value),
         _ => Err("unknown key".into()),
     }
 }
@@ -156,13 +122,7 @@ fn check_field(key: &str, value: &Value) -> Result<(), String> {
 impl JwtConfig {
     /// Parses the provider table (without `kind`); errors name the key.
     pub fn from_value(provider: &str, table: Value) -> Result<Self, BuildError> {
-        serde_json::from_value::<JwtConfig>(table.clone()).map_err(|e| {
-            let culprit = table.as_object().and_then(|map| {
-                map.iter()
-                    .find_map(|(k, v)| check_field(k, v).err().map(|m| format!("{k}: {m}")))
-            });
-            BuildError::invalid(provider, culprit.unwrap_or_else(|| e.to_string()))
-        })
+        parse_table_by_key(provider, table, check_field)
     }
 
     /// Turns the table into settings for provider `name` (kind `jwt`).

@@ -46,11 +46,9 @@ impl HttpClient {
     ) -> Result<Self, JwtError> {
         let policy = UpstreamPolicy::new(timeout).with_max_body_bytes(MAX_DOCUMENT_BYTES);
         let build = |policy: UpstreamPolicy| {
-            Upstream::new(format!("idp:{provider}"), policy, observer.clone()).map_err(|e| {
-                JwtError::Fetch {
-                    url: String::new(),
-                    reason: e.to_string(),
-                }
+            Upstream::idp(provider, policy, observer.clone()).map_err(|e| JwtError::Fetch {
+                url: String::new(),
+                reason: e.to_string(),
             })
         };
         Ok(Self {
@@ -61,22 +59,11 @@ impl HttpClient {
 
     /// The metadata document of `issuer` ([`warden_upstream::discover`]).
     pub(crate) async fn discover(&self, issuer: &str) -> Result<Discovered, JwtError> {
-        let map = |e: UpstreamError| {
-            let url = e.url().unwrap_or(issuer).to_owned();
-            jwt_error(&url, e)
+        let no_metadata = |reason| JwtError::Discovery {
+            issuer: issuer.to_owned(),
+            reason,
         };
-        match warden_upstream::discover(&self.discovery, issuer).await {
-            Ok(found) => Ok(found),
-            Err(UpstreamError::NoMetadata { tried, .. }) => Err(JwtError::Discovery {
-                issuer: issuer.to_owned(),
-                reason: tried
-                    .into_iter()
-                    .map(|e| map(e).to_string())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            }),
-            Err(e) => Err(map(e)),
-        }
+        warden_upstream::discover_as(&self.discovery, issuer, jwt_error, no_metadata).await
     }
 
     /// GETs `url` and parses it as a JSON object.

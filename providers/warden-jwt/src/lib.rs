@@ -59,7 +59,7 @@ mod settings;
 mod verified_cache;
 mod verifier;
 
-pub use config::{serde_defaults, JwtConfig, OneOrMany};
+pub use config::{serde_defaults, JwtConfig};
 pub use error::JwtError;
 pub use factory::JwtProviderFactory;
 pub use jsonwebtoken::{Algorithm, DecodingKey};
@@ -70,3 +70,4 @@ pub use settings::{
     default_algorithms, JwksCacheSettings, JwtSettings, KeySourceConfig, VerifiedCacheSettings,
 };
 pub use verifier::JwtVerifier;
+pub use warden_upstream::config::OneOrMany;

@@ -1,19 +1,17 @@
 //! The cache of verified tokens: SHA-256 of the token → identity, for at most
 //! `min(ttl, exp − now)`, so a token seen again skips the signature check.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
-use moka::future::Cache;
-use moka::Expiry;
-use sha2::{Digest, Sha256};
-use warden_core::{AuthInfo, CacheStats, Event, SharedObserver};
+use warden_core::{AuthInfo, CacheStats, SharedObserver};
+use warden_upstream::TokenCache;
 
 use crate::VerifiedCacheSettings;
 
-type TokenHash = [u8; 32];
+/// The cache name in [`CacheStats`] and `Event::CacheLookup`.
+const CACHE_NAME: &str = "verified";
 
 /// A verified identity and the key that vouched for it.
 pub(crate) struct Verified {
@@ -25,38 +23,11 @@ pub(crate) struct Verified {
     pub alg: Algorithm,
 }
 
-#[derive(Clone)]
-struct Entry {
-    verified: Arc<Verified>,
-    ttl: Duration,
-}
-
-/// Gives every entry its own lifetime (bounded by the token's `exp`).
-struct PerEntryTtl;
-
-impl Expiry<TokenHash, Entry> for PerEntryTtl {
-    fn expire_after_create(
-        &self,
-        _key: &TokenHash,
-        value: &Entry,
-        _created_at: Instant,
-    ) -> Option<Duration> {
-        Some(value.ttl)
-    }
-}
-
-/// Verified identities by token hash. Never holds the token itself.
+/// Verified identities by token hash, in a [`TokenCache`] (none when the
+/// settings disable it: `ttl` zero).
 pub(crate) struct VerifiedCache {
-    cache: Option<Cache<TokenHash, Entry>>,
+    cache: Option<TokenCache<Arc<Verified>>>,
     ttl: Duration,
-    provider: String,
-    observer: SharedObserver,
-    hits: AtomicU64,
-    misses: AtomicU64,
-}
-
-fn hash(token: &str) -> TokenHash {
-    Sha256::digest(token.as_bytes()).into()
 }
 
 impl VerifiedCache {
@@ -65,19 +36,11 @@ impl VerifiedCache {
         settings: VerifiedCacheSettings,
         observer: SharedObserver,
     ) -> Self {
-        let cache = (!settings.ttl.is_zero()).then(|| {
-            Cache::builder()
-                .max_capacity(settings.max_entries)
-                .expire_after(PerEntryTtl)
-                .build()
-        });
+        let cache = (!settings.ttl.is_zero())
+            .then(|| TokenCache::new(CACHE_NAME, provider, settings.max_entries, observer));
         Self {
             cache,
             ttl: settings.ttl,
-            provider: provider.to_owned(),
-            observer,
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
         }
     }
 
@@ -89,28 +52,7 @@ impl VerifiedCache {
         usable: impl FnOnce(&Verified) -> bool,
     ) -> Option<Arc<Verified>> {
         let cache = self.cache.as_ref()?;
-        let key = hash(token);
-        let mut found = cache.get(&key).await.map(|e| e.verified);
-        if found.as_ref().is_some_and(|v| !usable(v)) {
-            cache.invalidate(&key).await;
-            found = None;
-        }
-        let counter = if found.is_some() {
-            &self.hits
-        } else {
-            &self.misses
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        self.observer.observe(&Event::CacheLookup {
-            provider: &self.provider,
-            cache: "verified",
-            hit: found.is_some(),
-            entries: cache.entry_count(),
-        });
-        if found.is_some() {
-            warden_core::note_cache_hit();
-        }
-        found
+        cache.get(token, |verified| usable(verified)).await
     }
 
     /// Remembers the verdict on `token` until `min(ttl, exp − now)`.
@@ -126,29 +68,19 @@ impl VerifiedCache {
             return;
         }
         let ttl = self.ttl.min(Duration::from_secs(left as u64));
-        let entry = Entry {
-            verified: Arc::new(verified),
-            ttl,
-        };
-        cache.insert(hash(token), entry).await;
+        cache.insert(token, Arc::new(verified), ttl).await;
     }
 
     /// Drops every entry.
     pub(crate) fn flush(&self) {
         if let Some(cache) = &self.cache {
-            cache.invalidate_all();
+            cache.flush();
         }
     }
 
     /// Size and hit counts; `None` when the cache is disabled.
     pub(crate) fn stats(&self) -> Option<CacheStats> {
-        let cache = self.cache.as_ref()?;
-        Some(CacheStats {
-            name: "verified".into(),
-            entries: cache.entry_count(),
-            hits: self.hits.load(Ordering::Relaxed),
-            misses: self.misses.load(Ordering::Relaxed),
-        })
+        self.cache.as_ref().map(TokenCache::stats)
     }
 }
 

@@ -1,30 +1,20 @@
 //! `[providers.NAME]` with `kind = "logto"`: the table and the resolved settings.
 
-use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use warden_core::Secret;
 use warden_core::{BuildError, ProviderContext};
-use warden_introspection::AuthMethod;
+use warden_introspection::{serde_defaults, AuthMethod};
 use warden_jwt::{JwtConfig, JwtSettings, OneOrMany};
+use warden_upstream::config::{carries_credentials, check_base_url, parse_table};
 
 use crate::KIND;
 
 /// The algorithms a Logto provider accepts when none are configured
 /// (Logto's default signing key is EC P-384).
 pub const DEFAULT_ALGORITHMS: [&str; 2] = ["ES384", "RS256"];
-
-fn default_userinfo_ttl() -> Duration {
-    Duration::from_secs(60)
-}
-fn default_userinfo_negative_ttl() -> Duration {
-    Duration::from_secs(10)
-}
-fn default_cache_size() -> u64 {
-    10_000
-}
 
 /// The `kind = "logto"` provider table.
 ///
@@ -49,7 +39,7 @@ fn default_cache_size() -> u64 {
 /// verified_cache_ttl = "5m"
 /// verified_cache_size = 10000
 /// ```
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogtoConfig {
     /// The Logto issuer, e.g. `https://tenant.logto.app/oidc` (exact `iss`).
@@ -76,13 +66,16 @@ pub struct LogtoConfig {
     pub allow_missing_audience: bool,
     /// How long an accepted opaque-token answer (userinfo or introspection)
     /// is reused, never past the token's `exp`; `0s` disables the cache.
-    #[serde(default = "default_userinfo_ttl", with = "humantime_serde")]
+    #[serde(default = "serde_defaults::cache_ttl", with = "humantime_serde")]
     pub userinfo_cache_ttl: Duration,
     /// How long a rejection (userinfo 400/401/403, inactive answer) is reused.
-    #[serde(default = "default_userinfo_negative_ttl", with = "humantime_serde")]
+    #[serde(
+        default = "serde_defaults::negative_cache_ttl",
+        with = "humantime_serde"
+    )]
     pub userinfo_negative_cache_ttl: Duration,
     /// Most opaque-token answers cached.
-    #[serde(default = "default_cache_size")]
+    #[serde(default = "serde_defaults::cache_size")]
     pub cache_size: u64,
     /// Timeout of every outbound call.
     #[serde(
@@ -123,33 +116,6 @@ pub struct LogtoConfig {
     pub verified_cache_size: u64,
 }
 
-impl fmt::Debug for LogtoConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogtoConfig")
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
-            .field("algorithms", &self.algorithms)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "***"))
-            .field("auth_method", &self.auth_method)
-            .field("allow_missing_audience", &self.allow_missing_audience)
-            .field("userinfo_cache_ttl", &self.userinfo_cache_ttl)
-            .field(
-                "userinfo_negative_cache_ttl",
-                &self.userinfo_negative_cache_ttl,
-            )
-            .field("cache_size", &self.cache_size)
-            .field("timeout", &self.timeout)
-            .field("authorization_server", &self.authorization_server)
-            .field("jwks_cooldown", &self.jwks_cooldown)
-            .field("jwks_min_refresh", &self.jwks_min_refresh)
-            .field("jwks_max_refresh", &self.jwks_max_refresh)
-            .field("verified_cache_ttl", &self.verified_cache_ttl)
-            .field("verified_cache_size", &self.verified_cache_size)
-            .finish()
-    }
-}
-
 /// Client credentials for the introspection path.
 #[derive(Debug, Clone)]
 pub struct ClientCredentials {
@@ -175,9 +141,9 @@ pub struct OpaqueCacheSettings {
 impl Default for OpaqueCacheSettings {
     fn default() -> Self {
         Self {
-            ttl: default_userinfo_ttl(),
-            negative_ttl: default_userinfo_negative_ttl(),
-            max_entries: default_cache_size(),
+            ttl: serde_defaults::cache_ttl(),
+            negative_ttl: serde_defaults::negative_cache_ttl(),
+            max_entries: serde_defaults::cache_size(),
         }
     }
 }
@@ -200,14 +166,7 @@ pub struct LogtoSettings {
 }
 
 fn check_issuer(issuer: &str) -> Result<(), String> {
-    let parsed = url::Url::parse(issuer).map_err(|e| format!("{issuer:?}: {e}"))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(format!("{issuer:?} is not an http(s) URL with a host"));
-    }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(format!("{issuer:?} must not have a query or fragment"));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
+    if carries_credentials(&check_base_url(issuer)?) {
         return Err("must not carry credentials".into());
     }
     Ok(())
@@ -216,15 +175,7 @@ fn check_issuer(issuer: &str) -> Result<(), String> {
 impl LogtoConfig {
     /// Parses the provider table (without `kind`); errors name the key.
     pub fn from_value(provider: &str, table: Value) -> Result<Self, BuildError> {
-        serde_path_to_error::deserialize(table).map_err(|e| {
-            let path = e.path().to_string();
-            let message = if path == "." {
-                e.inner().to_string()
-            } else {
-                format!("{path}: {}", e.inner())
-            };
-            BuildError::invalid(provider, message)
-        })
+        parse_table(provider, table)
     }
 
     /// Validates the table and fills in defaults for provider `ctx.name`.

@@ -82,17 +82,10 @@ impl LogtoError {
     /// The "could not verify" error of provider `provider`.
     pub fn into_auth_error(self, provider: &str) -> AuthError {
         let retry_after = match &self {
-            LogtoError::Status {
-                retry_after: Some(after),
-                ..
-            } => *after,
-            _ => Duration::from_secs(5),
+            LogtoError::Status { retry_after, .. } => *retry_after,
+            _ => None,
         };
-        AuthError::Unavailable {
-            provider: provider.to_owned(),
-            reason: self.to_string(),
-            retry_after,
-        }
+        warden_upstream::unavailable(provider, self, retry_after)
     }
 }
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use warden_core::{BuildError, ProviderContext, ProviderFactory, Verifier};
+use warden_upstream::config::table_json;
 
 use crate::{LogtoConfig, LogtoVerifier, KIND};
 
@@ -40,7 +41,6 @@ impl ProviderFactory for LogtoFactory {
         provider: &str,
         config: serde_json::Value,
     ) -> Result<serde_json::Value, BuildError> {
-        let parsed = LogtoConfig::from_value(provider, config)?;
-        serde_json::to_value(&parsed).map_err(|e| BuildError::invalid(provider, e.to_string()))
+        table_json(provider, &LogtoConfig::from_value(provider, config)?)
     }
 }

@@ -43,12 +43,11 @@ impl Http {
         observer: SharedObserver,
     ) -> Result<Self, LogtoError> {
         let policy = UpstreamPolicy::new(timeout).with_max_body_bytes(MAX_BODY_BYTES);
-        let upstream = Upstream::new(format!("idp:{provider}"), policy, observer).map_err(|e| {
-            LogtoError::Fetch {
+        let upstream =
+            Upstream::idp(provider, policy, observer).map_err(|e| LogtoError::Fetch {
                 url: String::new(),
                 reason: e.to_string(),
-            }
-        })?;
+            })?;
         Ok(Self { upstream })
     }
 
@@ -61,22 +60,11 @@ impl Http {
 
     /// The metadata document of `issuer` ([`warden_upstream::discover`]).
     pub(crate) async fn discover(&self, issuer: &str) -> Result<Discovered, LogtoError> {
-        let map = |e: UpstreamError| {
-            let url = e.url().unwrap_or(issuer).to_owned();
-            logto_error(&url, e)
+        let no_metadata = |reason| LogtoError::Discovery {
+            issuer: issuer.to_owned(),
+            reason,
         };
-        match warden_upstream::discover(&self.upstream, issuer).await {
-            Ok(found) => Ok(found),
-            Err(UpstreamError::NoMetadata { tried, .. }) => Err(LogtoError::Discovery {
-                issuer: issuer.to_owned(),
-                reason: tried
-                    .into_iter()
-                    .map(|e| map(e).to_string())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            }),
-            Err(e) => Err(map(e)),
-        }
+        warden_upstream::discover_as(&self.upstream, issuer, logto_error, no_metadata).await
     }
 
     /// GETs `url` (with `Authorization: Bearer <bearer>` when given). `Err`

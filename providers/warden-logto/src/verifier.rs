@@ -7,13 +7,14 @@ use async_trait::async_trait;
 use url::Url;
 use warden_core::jwt_peek::{self, MAX_TOKEN_BYTES};
 use warden_core::{
-    now_unix, AuthError, AuthInfo, BuildError, Check, Event, ProviderContext, ProviderDescriptor,
+    now_unix, AuthError, AuthInfo, BuildError, Check, ProviderContext, ProviderDescriptor,
     ProviderStatus, SharedObserver, Verifier,
 };
 use warden_introspection::{AnswerPolicy, EndpointSource, Introspector, IntrospectorSettings};
 use warden_jwt::{JwtVerifier, KeySourceConfig};
+use warden_upstream::TokenCache;
 
-use crate::cache::{UserinfoCache, CACHE_NAME};
+use crate::cache::{entry_ttl, CACHE_NAME};
 use crate::discovery::{Discovery, Endpoints};
 use crate::http::Http;
 use crate::keys::DiscoveredKeys;
@@ -45,7 +46,7 @@ pub struct LogtoVerifier {
     discovery: Arc<Discovery>,
     jwt: Arc<JwtVerifier>,
     http: Http,
-    userinfo_cache: Option<UserinfoCache>,
+    userinfo_cache: Option<TokenCache<Verdict>>,
     introspector: RwLock<Option<Introspector>>,
 }
 
@@ -116,9 +117,17 @@ impl LogtoVerifier {
             accepts_opaque: true,
             ..jwt.descriptor().clone()
         };
+        let userinfo_cache = (!settings.cache.ttl.is_zero()).then(|| {
+            TokenCache::new(
+                CACHE_NAME,
+                &name,
+                settings.cache.max_entries,
+                ctx.observer.clone(),
+            )
+        });
         Ok(Arc::new(Self {
             descriptor,
-            userinfo_cache: UserinfoCache::new(settings.cache),
+            userinfo_cache,
             settings,
             observer: ctx.observer.clone(),
             discovery,
@@ -247,17 +256,12 @@ impl LogtoVerifier {
         let (verdict, hit) = match &self.userinfo_cache {
             None => (fetch.await, false),
             Some(cache) => {
-                let (verdict, hit) = cache.get_or_fetch(token, fetch).await;
-                self.observer.observe(&Event::CacheLookup {
-                    provider: self.name(),
-                    cache: CACHE_NAME,
-                    hit,
-                    entries: cache.entries(),
-                });
-                if hit {
-                    warden_core::note_cache_hit();
-                }
-                (verdict, hit)
+                let fetch = async {
+                    let verdict = fetch.await?;
+                    let ttl = entry_ttl(&verdict, &self.settings.cache, now_unix());
+                    Ok((verdict, ttl))
+                };
+                cache.get_or_fetch(token, fetch).await
             }
         };
         let result = verdict.and_then(|verdict| match verdict {

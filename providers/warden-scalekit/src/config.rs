@@ -1,7 +1,6 @@
 //! `[providers.NAME]` with `kind = "scalekit"`: the table, the env
 //! fallbacks, and the resolved settings.
 
-use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -9,6 +8,7 @@ use serde_json::Value;
 use warden_core::Secret;
 use warden_core::{BuildError, ProviderContext};
 use warden_jwt::{JwtConfig, JwtSettings, OneOrMany};
+use warden_upstream::config::{carries_credentials, check_base_url, parse_table};
 
 use crate::env::{
     is_resource_id, read, resource_id_from_metadata_url, EnvLookup, ENV_AUDIENCE_NAME,
@@ -41,7 +41,7 @@ pub const DEFAULT_ALGORITHMS: [&str; 1] = ["RS256"];
 /// verified_cache_ttl = "5m"                        # "0s" disables
 /// verified_cache_size = 10000
 /// ```
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScalekitConfig {
     /// The Scalekit environment URL, e.g. `https://acme.scalekit.dev`.
@@ -101,28 +101,8 @@ pub struct ScalekitConfig {
     pub verified_cache_size: u64,
 }
 
-impl fmt::Debug for ScalekitConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScalekitConfig")
-            .field("environment_url", &self.environment_url)
-            .field("resource_id", &self.resource_id)
-            .field("audience", &self.audience)
-            .field("authorization_server", &self.authorization_server)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "***"))
-            .field("algorithms", &self.algorithms)
-            .field("timeout", &self.timeout)
-            .field("jwks_cooldown", &self.jwks_cooldown)
-            .field("jwks_min_refresh", &self.jwks_min_refresh)
-            .field("jwks_max_refresh", &self.jwks_max_refresh)
-            .field("verified_cache_ttl", &self.verified_cache_ttl)
-            .field("verified_cache_size", &self.verified_cache_size)
-            .finish()
-    }
-}
-
 /// A Scalekit provider with every default and env fallback applied.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct ScalekitSettings {
     /// The environment URL, without a trailing slash.
     pub environment_url: String,
@@ -135,18 +115,6 @@ pub struct ScalekitSettings {
     /// What the [`JwtVerifier`](warden_jwt::JwtVerifier) gets: issuers
     /// `[{env}, {env}/resources/{id}]`, JWKS `{env}/keys`, kind `scalekit`.
     pub jwt: JwtSettings,
-}
-
-impl fmt::Debug for ScalekitSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScalekitSettings")
-            .field("environment_url", &self.environment_url)
-            .field("resource_id", &self.resource_id)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "***"))
-            .field("jwt", &self.jwt)
-            .finish()
-    }
 }
 
 /// `{environment_url}/keys`.
@@ -165,14 +133,8 @@ pub fn resource_issuer(environment_url: &str, resource_id: &str) -> String {
 
 /// Checks and normalises the environment URL (no trailing slash).
 fn check_environment_url(url: &str) -> Result<String, String> {
-    let parsed = url::Url::parse(url).map_err(|e| format!("{url:?}: {e}"))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(format!("{url:?} is not an http(s) URL with a host"));
-    }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(format!("{url:?} must not have a query or fragment"));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
+    let parsed = check_base_url(url)?;
+    if carries_credentials(&parsed) {
         return Err(format!("{:?} must not carry credentials", parsed.origin()));
     }
     Ok(url.trim_end_matches('/').to_owned())
@@ -190,15 +152,7 @@ fn check_resource_id(id: &str) -> Result<(), String> {
 impl ScalekitConfig {
     /// Parses the provider table (without `kind`); errors name the key.
     pub fn from_value(provider: &str, table: Value) -> Result<Self, BuildError> {
-        serde_path_to_error::deserialize(table).map_err(|e| {
-            let path = e.path().to_string();
-            let message = if path == "." {
-                e.inner().to_string()
-            } else {
-                format!("{path}: {}", e.inner())
-            };
-            BuildError::invalid(provider, message)
-        })
+        parse_table(provider, table)
     }
 
     /// Applies env fallbacks and defaults for provider `ctx.name`.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use warden_core::{BuildError, ProviderContext, ProviderFactory, Verifier};
 use warden_jwt::JwtVerifier;
+use warden_upstream::config::table_json;
 
 use crate::env::{process_env, SharedEnvLookup};
 use crate::{ScalekitConfig, KIND};
@@ -70,7 +71,6 @@ impl ProviderFactory for ScalekitFactory {
         provider: &str,
         config: serde_json::Value,
     ) -> Result<serde_json::Value, BuildError> {
-        let parsed = ScalekitConfig::from_value(provider, config)?;
-        serde_json::to_value(&parsed).map_err(|e| BuildError::invalid(provider, e.to_string()))
+        table_json(provider, &ScalekitConfig::from_value(provider, config)?)
     }
 }
