@@ -47,6 +47,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod compact_claims;
 mod config;
 mod discovery;
 mod error;

@@ -120,6 +120,14 @@ fn string_claim(claims: &Map<String, Value>, name: &str) -> Option<String> {
     claims.get(name).and_then(Value::as_str).map(str::to_owned)
 }
 
+/// The fields of an identity that the token's own claims give (`sub`, `exp`):
+/// what the verified-token cache fills in on a hit (it keeps the others, which
+/// come from claims many tokens share).
+fn complete_identity(info: &mut AuthInfo) {
+    info.subject = string_claim(&info.claims, "sub");
+    info.expires_at = numeric_claim(&info.claims, "exp").ok().flatten();
+}
+
 fn signature_error(e: jsonwebtoken::errors::Error) -> AuthError {
     use jsonwebtoken::errors::ErrorKind;
     match e.kind() {
@@ -206,6 +214,7 @@ impl JwtVerifier {
             &settings.name,
             settings.verified_cache,
             ctx.observer.clone(),
+            complete_identity,
         );
         Ok(Arc::new(Self {
             descriptor,
@@ -286,17 +295,17 @@ impl JwtVerifier {
         now: i64,
         trace: &mut Trace<'_>,
     ) -> Result<AuthInfo, AuthError> {
-        let issuer = string_claim(&claims, "iss");
-        let auds = audiences(&claims);
-        let iss = trace.record(
-            "issuer",
-            self.policy.check_issuer(issuer.as_deref()),
-            |_| format!("{:?} is accepted", issuer.as_deref().unwrap_or("")),
-        );
-        let aud = trace.record("audience", self.policy.check_audience(&auds), |_| {
+        let info = self.identity(claims);
+        let claims = &info.claims;
+        let issuer = info.issuer.as_deref();
+        let auds = &info.audiences;
+        let iss = trace.record("issuer", self.policy.check_issuer(issuer), |_| {
+            format!("{:?} is accepted", issuer.unwrap_or(""))
+        });
+        let aud = trace.record("audience", self.policy.check_audience(auds), |_| {
             format!("{auds:?} includes this resource")
         });
-        let exp = numeric_claim(&claims, "exp");
+        let exp = numeric_claim(claims, "exp");
         let expiry = trace.record(
             "expiry",
             exp.clone()
@@ -305,8 +314,8 @@ impl JwtVerifier {
         );
         let not_before = trace.record(
             "not_before",
-            numeric_claim(&claims, "nbf").and_then(|nbf| {
-                let iat = numeric_claim(&claims, "iat")?;
+            numeric_claim(claims, "nbf").and_then(|nbf| {
+                let iat = numeric_claim(claims, "iat")?;
                 self.not_before_policy.check_times(None, nbf, iat, now)
             }),
             |_| "nbf/iat are not in the future".into(),
@@ -315,16 +324,23 @@ impl JwtVerifier {
         aud?;
         expiry?;
         not_before?;
-        Ok(AuthInfo {
-            subject: string_claim(&claims, "sub"),
-            issuer,
+        Ok(info)
+    }
+
+    /// The identity `claims` describe.
+    fn identity(&self, claims: Map<String, Value>) -> AuthInfo {
+        let mut info = AuthInfo {
+            subject: None,
+            issuer: string_claim(&claims, "iss"),
             client_id: string_claim(&claims, "client_id").or_else(|| string_claim(&claims, "azp")),
-            audiences: auds,
+            audiences: audiences(&claims),
             scopes: scope::scopes_from_claims(&claims),
-            expires_at: exp.ok().flatten(),
+            expires_at: None,
             claims,
             provider: self.settings.name.clone(),
-        })
+        };
+        complete_identity(&mut info);
+        info
     }
 
     /// The lifetime checks re-run on a cached identity.
@@ -349,10 +365,10 @@ impl JwtVerifier {
             return Err(e);
         }
         if use_cache {
-            let usable = |v: &Verified| self.keys.holds(v.kid.as_deref(), v.alg);
-            if let Some(hit) = self.cache.get(token, usable).await {
-                self.check_cached(&hit.info, now_unix())?;
-                return Ok(hit.info.clone());
+            let usable = |v: &Verified| self.keys.holds(v.kid(), v.alg());
+            if let Some(info) = self.cache.get(token, usable).await {
+                self.check_cached(&info, now_unix())?;
+                return Ok(info);
             }
         }
         let peek = trace.record("format", jwt_peek::peek(token), |_| {
@@ -380,12 +396,7 @@ impl JwtVerifier {
         let now = now_unix();
         let info = self.check_claims(claims, now, trace)?;
         if use_cache {
-            let verified = Verified {
-                info: info.clone(),
-                kid: kid.map(str::to_owned),
-                alg,
-            };
-            self.cache.insert(token, verified, now).await;
+            self.cache.insert(token, &info, (kid, alg), now).await;
         }
         Ok(info)
     }
@@ -453,21 +464,13 @@ mod tests {
         )
         .unwrap();
         let now = now_unix();
-        let mut claims = Map::new();
-        claims.insert("nbf".into(), json!(now - 200));
-        let cached = |exp| Verified {
-            info: AuthInfo {
-                subject: Some("alice".into()),
-                expires_at: Some(exp),
-                claims: claims.clone(),
-                ..Default::default()
-            },
-            kid: Some("ed".into()),
-            alg: Algorithm::EdDSA,
-        };
+        let key = (Some("ed"), Algorithm::EdDSA);
         // Entries inserted as if verified 200 s ago, so they are still held.
-        v.cache.insert("fresh", cached(now + 100), now - 200).await;
-        v.cache.insert("stale", cached(now - 100), now - 200).await;
+        for (token, exp) in [("fresh", now + 100), ("stale", now - 100)] {
+            let claims = json!({"sub": "alice", "exp": exp, "nbf": now - 200});
+            let info = v.identity(claims.as_object().unwrap().clone());
+            v.cache.insert(token, &info, key, now - 200).await;
+        }
         assert_eq!(
             v.verify("fresh").await.unwrap().subject.as_deref(),
             Some("alice")
