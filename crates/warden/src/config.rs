@@ -20,7 +20,7 @@ use crate::env_layer::EnvLayer;
 use crate::error::HostError;
 
 /// The embedded default configuration (the same as `config/dev.toml`).
-pub const DEV_DEFAULT: &str = include_str!("../../../config/dev.toml");
+pub const DEV_DEFAULT: &str = include_str!("../config/dev.toml");
 
 /// The whole configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
