@@ -338,7 +338,9 @@ impl App {
                 "/messages",
                 mcp_endpoint(legacy.messages_service()).with(origins),
             );
-        route = route.at("/healthz", get(poem::endpoint::make_sync(|_| "ok")));
+        route = route
+            .at("/healthz", get(poem::endpoint::make_sync(|_| "ok")))
+            .at("/readyz", get(self.readiness_probe()));
         let classifier = RouteClassifier::new([
             cfg.server.mcp_path.clone(),
             "/sse".into(),
@@ -347,6 +349,7 @@ impl App {
             "/.well-known/oauth-authorization-server".into(),
             "/dev".into(),
             "/healthz".into(),
+            "/readyz".into(),
         ]);
         route
             .with(RequestLimits {
@@ -356,6 +359,32 @@ impl App {
             .with(HttpMetrics::new(self.metrics.clone(), classifier))
             .with(crate::logging::AccessLog)
             .into_endpoint()
+    }
+
+    /// `GET /readyz`: 200 `ready` when every configured provider is ready and
+    /// the host is not shutting down, else 503 `not ready` with `Retry-After`.
+    /// Token-free and detail-free (which provider lacks what is behind the
+    /// admin token at `/admin/v1/ready`), so a kubelet can use it.
+    fn readiness_probe(&self) -> impl Endpoint<Output = Response> {
+        let guard = self.guard.clone();
+        let shutdown = self.shutdown.clone();
+        poem::endpoint::make_sync(move |_| {
+            let providers = guard.providers().providers();
+            let ready = !shutdown.is_cancelled()
+                && !providers.is_empty()
+                && providers.iter().all(|p| p.status().ready);
+            if ready {
+                Response::builder()
+                    .content_type("text/plain; charset=utf-8")
+                    .body("ready")
+            } else {
+                Response::builder()
+                    .status(poem::http::StatusCode::SERVICE_UNAVAILABLE)
+                    .header("retry-after", "5")
+                    .content_type("text/plain; charset=utf-8")
+                    .body("not ready")
+            }
+        })
     }
 
     /// The admin surface (its own listener): OpenAPI admin API and `/metrics`.

@@ -1,17 +1,30 @@
-//! The command line: `serve`, `token`, `check-config`.
+//! The command line: `serve`, `token`, `explain-token`, `check-config`, `completions`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::config::{Config, LogFormat};
 use crate::error::HostError;
 use crate::App;
 
+/// The version line: the crate version and the git commit the binary was built
+/// from (`unknown` when it was built outside a git checkout without
+/// `WARDEN_GIT_COMMIT`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("WARDEN_GIT_COMMIT"),
+    ")"
+);
+
+/// The git commit the binary was built from (`unknown` if not known).
+pub const GIT_COMMIT: &str = env!("WARDEN_GIT_COMMIT");
+
 /// warden: OAuth 2.1 in front of MCP tools.
 #[derive(Debug, Parser)]
-#[command(name = "warden", version, about)]
+#[command(name = "warden", version = VERSION, about)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -23,8 +36,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve MCP behind bearer auth (without --config: the embedded dev default).
     Serve {
-        /// TOML config file.
-        #[arg(long, short)]
+        /// TOML config file (default: `$WARDEN_CONFIG`, else the embedded dev default).
+        #[arg(long, short, env = "WARDEN_CONFIG")]
         config: Option<PathBuf>,
         /// Log as JSON lines (same as `[log] format = "json"`).
         #[arg(long)]
@@ -32,8 +45,8 @@ pub enum Command {
     },
     /// Print a dev access token (JWT) signed by the embedded dev issuer.
     Token {
-        /// TOML config file.
-        #[arg(long, short)]
+        /// TOML config file (default: `$WARDEN_CONFIG`, else the embedded dev default).
+        #[arg(long, short, env = "WARDEN_CONFIG")]
         config: Option<PathBuf>,
         /// Subject.
         #[arg(long, default_value = "alice")]
@@ -50,17 +63,22 @@ pub enum Command {
     },
     /// Run a token through every check without serving anything (reads `-` from stdin).
     ExplainToken {
-        /// TOML config file.
-        #[arg(long, short)]
+        /// TOML config file (default: `$WARDEN_CONFIG`, else the embedded dev default).
+        #[arg(long, short, env = "WARDEN_CONFIG")]
         config: Option<PathBuf>,
         /// The token, or `-` to read it from standard input.
         token: String,
     },
     /// Print the effective config (secrets redacted); exit 0 if valid, 2 if not.
     CheckConfig {
-        /// TOML config file.
-        #[arg(long, short)]
+        /// TOML config file (default: `$WARDEN_CONFIG`, else the embedded dev default).
+        #[arg(long, short, env = "WARDEN_CONFIG")]
         config: Option<PathBuf>,
+    },
+    /// Print a shell completion script (`warden completions bash > /etc/bash_completion.d/warden`).
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
     },
 }
 
@@ -148,6 +166,10 @@ pub async fn run(cli: Cli) -> Result<(), HostError> {
             } else {
                 Err(HostError::Rejected)
             }
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "warden", &mut std::io::stdout());
+            Ok(())
         }
         Command::CheckConfig { config } => {
             let cfg = Config::load(config.as_deref())?;

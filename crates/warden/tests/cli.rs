@@ -3,53 +3,8 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-/// A per-test-process state directory, so no test writes to the real
-/// `~/.local/state/warden` (tests that check the state directory set their own).
-fn test_state_home() -> &'static std::path::Path {
-    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
-}
-
-fn warden() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_warden"));
-    c.env_remove("RUST_LOG");
-    c.env("XDG_STATE_HOME", test_state_home());
-    // Parallel tests must not fight over the default admin port.
-    c.env("WARDEN_ADMIN__BIND", "127.0.0.1:0");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("WARDEN_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Child(std::process::Child);
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn wait_until_up(url: &str) {
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client.get(url).send().await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("server at {url} did not come up");
-}
+mod common;
+use common::{free_port, wait_until_up, warden, Child};
 
 #[tokio::test]
 async fn serve_without_config_and_token_from_another_process() {
