@@ -12,6 +12,7 @@ fn main() {
         .upstreams(["idp:dev", "alphavantage"])
         .build()
         .expect("metrics");
+    metrics.set_build_info(env!("CARGO_PKG_VERSION"), "0123456789ab");
     common::emit_one_of_each(&metrics);
     print!("{}", metrics.render());
 }

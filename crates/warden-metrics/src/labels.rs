@@ -78,6 +78,28 @@ impl LabelSet {
         self.allowed.as_deref().unwrap_or(&[])
     }
 
+    /// How many values [`index`](Self::index) can answer: the known values
+    /// then `extra` (zero for a dynamic set).
+    pub fn indexed_len(&self) -> usize {
+        self.allowed
+            .as_ref()
+            .map_or(0, |allowed| allowed.len() + self.extra.len())
+    }
+
+    /// The position of `value` among the known values then `extra`, for a
+    /// set with an allow-list; `None` for anything else (and always for a
+    /// dynamic set). A value with a position is its own [`label`](Self::label).
+    pub fn index(&self, value: &str) -> Option<usize> {
+        let allowed = self.allowed.as_ref()?;
+        if let Some(i) = allowed.iter().position(|a| a == value) {
+            return Some(i);
+        }
+        self.extra
+            .iter()
+            .position(|e| *e == value)
+            .map(|i| allowed.len() + i)
+    }
+
     /// The label to record for `value`.
     pub fn label<'a>(&self, value: &'a str) -> &'a str {
         if self.extra.contains(&value) {
@@ -131,6 +153,22 @@ mod tests {
         assert_eq!(set.label("dev"), "dev");
         assert_eq!(set.label("none"), "none");
         assert_eq!(set.label("eyJhbGciOiJSUzI1NiJ9"), OTHER);
+    }
+
+    #[test]
+    fn index_covers_known_values_then_extra() {
+        let set = LabelSet::known(vec!["dev".into(), "corp".into()], &["none"]);
+        assert_eq!(set.indexed_len(), 3);
+        assert_eq!(set.index("dev"), Some(0));
+        assert_eq!(set.index("corp"), Some(1));
+        assert_eq!(set.index("none"), Some(2));
+        assert_eq!(set.index("other-idp"), None);
+        for v in ["dev", "corp", "none"] {
+            assert_eq!(set.label(v), v);
+        }
+        let dynamic = LabelSet::dynamic(&["none"]);
+        assert_eq!(dynamic.indexed_len(), 0);
+        assert_eq!(dynamic.index("none"), None);
     }
 
     #[test]

@@ -32,22 +32,37 @@ mod error;
 pub mod labels;
 mod metrics;
 mod middleware;
+mod slots;
 
 pub use error::MetricsError;
 pub use metrics::{Metrics, MetricsBuilder, AUTH_OUTCOMES, HTTP_METHODS};
-pub use middleware::{HttpMetrics, HttpMetricsEndpoint, RouteClassifier};
+pub use middleware::{HttpMetrics, HttpMetricsEndpoint, HttpRecorder, RouteClassifier};
+
+/// The `process_*` families [`Metrics`] also exports (on Linux, from `/proc`):
+/// CPU seconds, resident and virtual memory, open and maximum file
+/// descriptors, start time and threads of the warden process.
+pub const PROCESS_METRIC_NAMES: [&str; 7] = [
+    "process_cpu_seconds_total",
+    "process_resident_memory_bytes",
+    "process_virtual_memory_bytes",
+    "process_open_fds",
+    "process_max_fds",
+    "process_start_time_seconds",
+    "process_threads",
+];
 
 /// The content type of [`Metrics::render`]'s output (Prometheus text format 0.0.4).
 pub const CONTENT_TYPE: &str = prometheus::TEXT_FORMAT;
 
-/// Every metric family [`Metrics`] registers.
-pub const METRIC_NAMES: [&str; 15] = [
+/// Every `warden_*` metric family [`Metrics`] registers.
+pub const METRIC_NAMES: [&str; 16] = [
     "warden_http_requests_total",
     "warden_http_request_duration_seconds",
     "warden_auth_decisions_total",
     "warden_verify_duration_seconds",
     "warden_jwks_refresh_total",
     "warden_jwks_keys",
+    "warden_jwks_last_success_timestamp_seconds",
     "warden_token_cache_lookups_total",
     "warden_token_cache_entries",
     "warden_upstream_requests_total",

@@ -1,15 +1,20 @@
 //! `Metrics`: the registry of `warden_*` series and the [`Observer`] feeding it.
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use prometheus::core::Collector;
+use prometheus::core::{Collector, Desc};
 use prometheus::{
-    HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+    proto, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use warden_core::{Event, Observer, Outcome, ProviderSet};
 
 use crate::labels::{fixed, static_label, well_formed, LabelSet, OTHER};
-use crate::MetricsError;
+use crate::slots::{
+    position, table, CallSlots, ProviderSlots, CACHE_NAMES, TOOL_OUTCOMES, UPSTREAM_OUTCOMES,
+};
+use crate::{HttpRecorder, MetricsError, RouteClassifier};
 
 /// Every `outcome` of `warden_auth_decisions_total`: [`Outcome::ALL`]'s labels.
 pub const AUTH_OUTCOMES: [&str; Outcome::ALL.len()] = {
@@ -24,6 +29,13 @@ pub const AUTH_OUTCOMES: [&str; Outcome::ALL.len()] = {
 
 /// HTTP methods kept as `method` labels (anything else is `other`).
 pub const HTTP_METHODS: [&str; 7] = ["GET", "POST", "DELETE", "PUT", "PATCH", "OPTIONS", "HEAD"];
+
+/// JWKS refresh results that mean the provider holds a current key set
+/// (they set `warden_jwks_last_success_timestamp_seconds`).
+const JWKS_SUCCESS: [&str; 2] = ["ok", "not_modified"];
+
+/// The `commit` label of `warden_build_info` until the host says otherwise.
+const UNKNOWN_COMMIT: &str = "unknown";
 
 /// Provider label values always accepted besides the configured names
 /// (`none`: the guard decided before reaching a provider).
@@ -59,6 +71,7 @@ pub struct Metrics {
     verify_duration: HistogramVec,
     jwks_refresh: IntCounterVec,
     jwks_keys: IntGaugeVec,
+    jwks_last_success: GaugeVec,
     cache_lookups: IntCounterVec,
     cache_entries: IntGaugeVec,
     upstream_requests: IntCounterVec,
@@ -67,6 +80,11 @@ pub struct Metrics {
     tool_duration: HistogramVec,
     sessions: IntGauge,
     provider_ready: IntGaugeVec,
+    build_info: BuildInfo,
+    /// Pre-resolved handles, by [`LabelSet::index`] of each dimension.
+    hot_providers: Box<[ProviderSlots]>,
+    hot_tools: Box<[CallSlots<{ TOOL_OUTCOMES.len() }>]>,
+    hot_upstreams: Box<[CallSlots<{ UPSTREAM_OUTCOMES.len() }>]>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -75,7 +93,7 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
-/// Configures [`Metrics`]: the build version and the known label values.
+/// Configures [`Metrics`]: the build (version, commit) and the known label values.
 ///
 /// A dimension given a list (`providers`, `tools`, `upstreams`) records only
 /// those values (others become `other`) and pre-creates their zero series so
@@ -84,6 +102,7 @@ impl std::fmt::Debug for Metrics {
 #[derive(Debug, Clone, Default)]
 pub struct MetricsBuilder {
     version: String,
+    commit: Option<String>,
     providers: Option<Vec<String>>,
     tools: Option<Vec<String>>,
     upstreams: Option<Vec<String>>,
@@ -93,6 +112,14 @@ impl MetricsBuilder {
     /// The `version` label of `warden_build_info` (e.g. `env!("CARGO_PKG_VERSION")`).
     pub fn version(mut self, version: impl Into<String>) -> Self {
         self.version = version.into();
+        self
+    }
+
+    /// The `commit` label of `warden_build_info` (e.g. a short git hash).
+    /// Without it the series has only the `version` label; see also
+    /// [`Metrics::set_build_info`].
+    pub fn commit(mut self, commit: impl Into<String>) -> Self {
+        self.commit = Some(commit.into());
         self
     }
 
@@ -122,11 +149,34 @@ impl MetricsBuilder {
         };
         let registry = Registry::new();
         let r = &registry;
+        let providers = set(self.providers, PROVIDER_EXTRA);
+        let tools = set(self.tools, &[]);
+        let upstreams = set(self.upstreams, &[]);
+        let build_info = BuildInfo::new(&self.version, self.commit.as_deref())?;
+        registry
+            .register(Box::new(build_info.clone()))
+            .map_err(|e| MetricsError::Register {
+                metric: BUILD_INFO.into(),
+                reason: e.to_string(),
+            })?;
+        #[cfg(target_os = "linux")]
+        registry
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
+            .map_err(|e| MetricsError::Register {
+                metric: "process_*".into(),
+                reason: e.to_string(),
+            })?;
         let metrics = Metrics {
             registry: registry.clone(),
-            providers: set(self.providers, PROVIDER_EXTRA),
-            tools: set(self.tools, &[]),
-            upstreams: set(self.upstreams, &[]),
+            hot_providers: table(providers.indexed_len()),
+            hot_tools: table(tools.indexed_len()),
+            hot_upstreams: table(upstreams.indexed_len()),
+            providers,
+            tools,
+            upstreams,
+            build_info,
             routes: LabelSet::dynamic(&[OTHER, "/"]),
             http_requests: register(r, counter(
                 "warden_http_requests_total",
@@ -158,6 +208,13 @@ impl MetricsBuilder {
             jwks_keys: register(r, gauge(
                 "warden_jwks_keys",
                 "Signing keys a provider currently holds.",
+                &["provider"],
+            ))?,
+            jwks_last_success: register(r, GaugeVec::new(
+                Opts::new(
+                    "warden_jwks_last_success_timestamp_seconds",
+                    "Unix time of the last successful key set (JWKS) fetch, by provider; only providers that fetch a JWKS have it.",
+                ),
                 &["provider"],
             ))?,
             cache_lookups: register(r, counter(
@@ -202,20 +259,6 @@ impl MetricsBuilder {
                 &["provider"],
             ))?,
         };
-        let build_info: IntGaugeVec = register(
-            r,
-            gauge(
-                "warden_build_info",
-                "Always 1; the version label says which warden is running.",
-                &["version"],
-            ),
-        )?;
-        let version = if well_formed(&self.version) {
-            self.version.as_str()
-        } else {
-            OTHER
-        };
-        build_info.with_label_values(&[version]).set(1);
         metrics.precreate();
         Ok(metrics)
     }
@@ -269,7 +312,8 @@ impl Metrics {
         Self::builder().version(version).build()
     }
 
-    /// The underlying registry (to add process metrics or the host's own).
+    /// The underlying registry (to add the host's own metrics). It already
+    /// holds the `process_*` collector on Linux: registering another one fails.
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
@@ -282,6 +326,19 @@ impl Metrics {
             out.push_str(&format!("# encoding error: {e}\n"));
         }
         out
+    }
+
+    /// Sets `warden_build_info{version,commit} 1`, replacing the series the
+    /// builder created (there is only ever one `warden_build_info` series).
+    ///
+    /// Call it once at startup with the crate version and the git commit the
+    /// binary was built from, e.g.
+    /// `metrics.set_build_info(env!("CARGO_PKG_VERSION"), env!("WARDEN_GIT_COMMIT"))`.
+    /// An empty commit is recorded as `unknown`; values longer than 64 bytes
+    /// or not made of name characters (ASCII letters, digits, `_ - . : /`) as
+    /// `other`.
+    pub fn set_build_info(&self, version: &str, commit: &str) {
+        self.build_info.set(version, commit);
     }
 
     /// Sets `warden_mcp_sessions_active`.
@@ -327,31 +384,61 @@ impl Metrics {
         }
     }
 
-    /// Records one HTTP request (used by [`HttpMetrics`](crate::HttpMetrics)).
-    /// `route` must be a template (`/mcp`), never a raw path: values not
-    /// starting with `/`, too long, oddly formed, or beyond the first 32
-    /// distinct routes are recorded as `other`.
+    /// Records one HTTP request. `route` must be a template (`/mcp`), never a
+    /// raw path: values not starting with `/`, too long, oddly formed, or
+    /// beyond the first 32 distinct routes are recorded as `other`.
+    ///
+    /// This resolves the series by label values on every call; the
+    /// [`HttpMetrics`](crate::HttpMetrics) middleware and [`HttpRecorder`]
+    /// resolve them once per route, method and common status code instead.
     pub fn record_http(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
-        let route = if route.starts_with('/') {
+        let route = self.route_label(route);
+        let method = fixed(method, &HTTP_METHODS);
+        self.http_counter(route, method, status).inc();
+        self.http_histogram(route, method)
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// An [`HttpRecorder`] over these metrics: the record path of
+    /// [`HttpMetrics`](crate::HttpMetrics) for servers other than poem
+    /// (`routes` as for [`RouteClassifier::new`]).
+    pub fn http_recorder(
+        self: &Arc<Self>,
+        routes: impl IntoIterator<Item = impl Into<String>>,
+    ) -> HttpRecorder {
+        HttpRecorder::new(self.clone(), RouteClassifier::new(routes))
+    }
+
+    /// The bounded `route` label of a route template.
+    pub(crate) fn route_label<'a>(&self, route: &'a str) -> &'a str {
+        if route.starts_with('/') {
             self.routes.label(route)
         } else {
             OTHER
-        };
-        let method = fixed(method, &HTTP_METHODS);
+        }
+    }
+
+    /// `warden_http_requests_total{route,method,status}` (labels already bounded,
+    /// the status code not yet).
+    pub(crate) fn http_counter(&self, route: &str, method: &str, status: u16) -> IntCounter {
         let status = StatusLabel::new(status);
         let status = status.as_ref().map_or(OTHER, StatusLabel::as_str);
         self.http_requests
             .with_label_values(&[route, method, status])
-            .inc();
-        self.http_duration
-            .with_label_values(&[route, method])
-            .observe(elapsed.as_secs_f64());
+    }
+
+    /// `warden_http_request_duration_seconds{route,method}` (labels already bounded).
+    pub(crate) fn http_histogram(&self, route: &str, method: &str) -> Histogram {
+        self.http_duration.with_label_values(&[route, method])
     }
 
     fn precreate(&self) {
-        for p in self.providers.known_values() {
-            for outcome in AUTH_OUTCOMES {
-                self.auth_decisions.with_label_values(&[p, outcome]);
+        for (i, p) in self.providers.known_values().iter().enumerate() {
+            for (slot, outcome) in self.hot_providers[i].auth.iter().zip(AUTH_OUTCOMES) {
+                slot.get(|| {
+                    self.auth_decisions
+                        .with_label_values(&[p.as_str(), outcome])
+                });
             }
             self.jwks_refresh.with_label_values(&[p, "ok"]);
             self.jwks_refresh.with_label_values(&[p, "error"]);
@@ -387,83 +474,266 @@ impl StatusLabel {
     }
 }
 
+/// The position of `outcome` in [`Outcome::ALL`] (and [`AUTH_OUTCOMES`]).
+#[inline]
+fn outcome_index(outcome: Outcome) -> Option<usize> {
+    Outcome::ALL.iter().position(|o| *o == outcome)
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+impl Metrics {
+    fn auth_decision(&self, provider: &str, outcome: Outcome) {
+        if let (Some(p), Some(o)) = (self.providers.index(provider), outcome_index(outcome)) {
+            self.hot_providers[p].auth[o]
+                .get(|| {
+                    self.auth_decisions
+                        .with_label_values(&[provider, outcome.as_str()])
+                })
+                .inc();
+            return;
+        }
+        let provider = self.providers.label(provider);
+        self.auth_decisions
+            .with_label_values(&[provider, outcome.as_str()])
+            .inc();
+    }
+
+    fn verification(&self, provider: &str, cache_hit: bool, elapsed: Duration) {
+        let (i, cache) = if cache_hit { (0, "hit") } else { (1, "miss") };
+        let seconds = elapsed.as_secs_f64();
+        match self.providers.index(provider) {
+            Some(p) => self.hot_providers[p].verify[i]
+                .get(|| self.verify_duration.with_label_values(&[provider, cache]))
+                .observe(seconds),
+            None => self
+                .verify_duration
+                .with_label_values(&[self.providers.label(provider), cache])
+                .observe(seconds),
+        }
+    }
+
+    fn keys_refreshed(&self, provider: &str, result: &'static str, keys: usize) {
+        let provider = self.providers.label(provider);
+        self.jwks_refresh
+            .with_label_values(&[provider, static_label(result)])
+            .inc();
+        self.jwks_keys
+            .with_label_values(&[provider])
+            .set(keys.min(i64::MAX as usize) as i64);
+        if JWKS_SUCCESS.contains(&result) {
+            self.jwks_last_success
+                .with_label_values(&[provider])
+                .set(unix_now());
+        }
+    }
+
+    fn cache_lookup(&self, provider: &str, cache: &'static str, hit: bool, entries: u64) {
+        let entries = entries.min(i64::MAX as u64) as i64;
+        let result = usize::from(!hit);
+        if let (Some(p), Some(c)) = (
+            self.providers.index(provider),
+            position(&CACHE_NAMES, cache),
+        ) {
+            let slots = &self.hot_providers[p];
+            slots.lookups[c][result]
+                .get(|| {
+                    self.cache_lookups.with_label_values(&[
+                        provider,
+                        cache,
+                        ["hit", "miss"][result],
+                    ])
+                })
+                .inc();
+            slots.entries[c]
+                .get(|| self.cache_entries.with_label_values(&[provider, cache]))
+                .set(entries);
+            return;
+        }
+        let provider = self.providers.label(provider);
+        let cache = static_label(cache);
+        self.cache_lookups
+            .with_label_values(&[provider, cache, ["hit", "miss"][result]])
+            .inc();
+        self.cache_entries
+            .with_label_values(&[provider, cache])
+            .set(entries);
+    }
+
+    fn upstream(&self, upstream: &str, outcome: &'static str, elapsed: Duration) {
+        let Some(u) = self.upstreams.index(upstream) else {
+            let upstream = self.upstreams.label(upstream);
+            self.upstream_requests
+                .with_label_values(&[upstream, static_label(outcome)])
+                .inc();
+            self.upstream_duration
+                .with_label_values(&[upstream])
+                .observe(elapsed.as_secs_f64());
+            return;
+        };
+        let slots = &self.hot_upstreams[u];
+        match position(&UPSTREAM_OUTCOMES, outcome) {
+            Some(o) => slots.outcomes[o]
+                .get(|| {
+                    self.upstream_requests
+                        .with_label_values(&[upstream, outcome])
+                })
+                .inc(),
+            None => self
+                .upstream_requests
+                .with_label_values(&[upstream, static_label(outcome)])
+                .inc(),
+        }
+        slots
+            .duration
+            .get(|| self.upstream_duration.with_label_values(&[upstream]))
+            .observe(elapsed.as_secs_f64());
+    }
+
+    fn tool_call(&self, tool: &str, outcome: &'static str, elapsed: Duration) {
+        let Some(t) = self.tools.index(tool) else {
+            let tool = self.tools.label(tool);
+            self.tool_calls
+                .with_label_values(&[tool, static_label(outcome)])
+                .inc();
+            self.tool_duration
+                .with_label_values(&[tool])
+                .observe(elapsed.as_secs_f64());
+            return;
+        };
+        let slots = &self.hot_tools[t];
+        match position(&TOOL_OUTCOMES, outcome) {
+            Some(o) => slots.outcomes[o]
+                .get(|| self.tool_calls.with_label_values(&[tool, outcome]))
+                .inc(),
+            None => self
+                .tool_calls
+                .with_label_values(&[tool, static_label(outcome)])
+                .inc(),
+        }
+        slots
+            .duration
+            .get(|| self.tool_duration.with_label_values(&[tool]))
+            .observe(elapsed.as_secs_f64());
+    }
+}
+
 impl Observer for Metrics {
     fn observe(&self, event: &Event<'_>) {
-        match event {
-            Event::AuthDecision { provider, outcome } => {
-                let provider = self.providers.label(provider);
-                let outcome = outcome.as_str();
-                self.auth_decisions
-                    .with_label_values(&[provider, outcome])
-                    .inc();
-            }
+        match *event {
+            Event::AuthDecision { provider, outcome } => self.auth_decision(provider, outcome),
             Event::Verification {
                 provider,
                 cache_hit,
                 elapsed,
-            } => {
-                let provider = self.providers.label(provider);
-                let cache = if *cache_hit { "hit" } else { "miss" };
-                self.verify_duration
-                    .with_label_values(&[provider, cache])
-                    .observe(elapsed.as_secs_f64());
-            }
+            } => self.verification(provider, cache_hit, elapsed),
             Event::KeysRefreshed {
                 provider,
                 result,
                 keys,
-            } => {
-                let provider = self.providers.label(provider);
-                self.jwks_refresh
-                    .with_label_values(&[provider, static_label(result)])
-                    .inc();
-                self.jwks_keys
-                    .with_label_values(&[provider])
-                    .set(*keys as i64);
-            }
+            } => self.keys_refreshed(provider, result, keys),
             Event::CacheLookup {
                 provider,
                 cache,
                 hit,
                 entries,
-            } => {
-                let provider = self.providers.label(provider);
-                let cache = static_label(cache);
-                let result = if *hit { "hit" } else { "miss" };
-                self.cache_lookups
-                    .with_label_values(&[provider, cache, result])
-                    .inc();
-                self.cache_entries
-                    .with_label_values(&[provider, cache])
-                    .set((*entries).min(i64::MAX as u64) as i64);
-            }
+            } => self.cache_lookup(provider, cache, hit, entries),
             Event::Upstream {
                 upstream,
                 outcome,
                 elapsed,
-            } => {
-                let upstream = self.upstreams.label(upstream);
-                self.upstream_requests
-                    .with_label_values(&[upstream, static_label(outcome)])
-                    .inc();
-                self.upstream_duration
-                    .with_label_values(&[upstream])
-                    .observe(elapsed.as_secs_f64());
-            }
+            } => self.upstream(upstream, outcome, elapsed),
             Event::ToolCall {
                 tool,
                 outcome,
                 elapsed,
-            } => {
-                let tool = self.tools.label(tool);
-                self.tool_calls
-                    .with_label_values(&[tool, static_label(outcome)])
-                    .inc();
-                self.tool_duration
-                    .with_label_values(&[tool])
-                    .observe(elapsed.as_secs_f64());
-            }
+            } => self.tool_call(tool, outcome, elapsed),
             _ => {}
         }
+    }
+}
+
+/// The name of the build-info gauge.
+const BUILD_INFO: &str = "warden_build_info";
+const BUILD_INFO_HELP: &str =
+    "Always 1; the version and commit labels say which warden build is running.";
+
+/// `warden_build_info`: a single gauge at 1 whose labels can be replaced.
+///
+/// A custom collector rather than an `IntGaugeVec` so that the `commit` label
+/// is present only once a commit is known (`{version}` before, `{commit,
+/// version}` after [`Metrics::set_build_info`]), and so that replacing the
+/// labels never leaves a scrape without the series.
+#[derive(Clone)]
+struct BuildInfo {
+    desc: Arc<Desc>,
+    current: Arc<Mutex<IntGauge>>,
+}
+
+impl BuildInfo {
+    fn new(version: &str, commit: Option<&str>) -> Result<Self, MetricsError> {
+        let gauge = Self::gauge(version, commit)?;
+        let desc =
+            gauge
+                .desc()
+                .first()
+                .map(|d| (*d).clone())
+                .ok_or_else(|| MetricsError::Register {
+                    metric: BUILD_INFO.into(),
+                    reason: "no descriptor".into(),
+                })?;
+        Ok(Self {
+            desc: Arc::new(desc),
+            current: Arc::new(Mutex::new(gauge)),
+        })
+    }
+
+    fn gauge(version: &str, commit: Option<&str>) -> Result<IntGauge, MetricsError> {
+        let bounded = |v: &str| {
+            if well_formed(v) {
+                v.to_owned()
+            } else {
+                OTHER.to_owned()
+            }
+        };
+        let mut opts =
+            Opts::new(BUILD_INFO, BUILD_INFO_HELP).const_label("version", bounded(version));
+        if let Some(commit) = commit {
+            opts = opts.const_label("commit", bounded(commit));
+        }
+        let gauge = IntGauge::with_opts(opts).map_err(|e| MetricsError::Register {
+            metric: BUILD_INFO.into(),
+            reason: e.to_string(),
+        })?;
+        gauge.set(1);
+        Ok(gauge)
+    }
+
+    fn set(&self, version: &str, commit: &str) {
+        let commit = if commit.is_empty() {
+            UNKNOWN_COMMIT
+        } else {
+            commit
+        };
+        if let Ok(gauge) = Self::gauge(version, Some(commit)) {
+            *self.current.lock().unwrap_or_else(PoisonError::into_inner) = gauge;
+        }
+    }
+}
+
+impl Collector for BuildInfo {
+    fn desc(&self) -> Vec<&Desc> {
+        vec![&self.desc]
+    }
+
+    fn collect(&self) -> Vec<proto::MetricFamily> {
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .collect()
     }
 }

@@ -69,14 +69,46 @@ fn family_of(
     None
 }
 
-/// Every `warden_*` selector in a PromQL expression: (series name, label names in its matcher).
+/// Labels Prometheus adds to every scraped series (target labels).
+const TARGET_LABELS: [&str; 2] = ["job", "instance"];
+
+/// Every `warden_*` and `process_*` selector in a PromQL expression:
+/// (series name, label names in its matcher).
 fn selectors(expr: &str) -> Vec<(String, Vec<String>)> {
+    selectors_with_matchers(expr)
+        .into_iter()
+        .map(|(name, matchers)| {
+            let labels = matchers
+                .iter()
+                .map(|m| {
+                    m.trim()
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect::<String>()
+                })
+                .filter(|l| !l.is_empty())
+                .collect();
+            (name, labels)
+        })
+        .collect()
+}
+
+/// The first `warden_` or `process_` series name at or after `from`.
+fn next_name(expr: &str, from: usize) -> Option<usize> {
+    ["warden_", "process_"]
+        .iter()
+        .filter_map(|p| expr[from..].find(p))
+        .min()
+        .map(|pos| from + pos)
+}
+
+/// Every `warden_*` and `process_*` selector: (series name, its matchers as written).
+fn selectors_with_matchers(expr: &str) -> Vec<(String, Vec<String>)> {
     let bytes = expr.as_bytes();
     let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b':';
     let mut out = Vec::new();
     let mut i = 0;
-    while let Some(pos) = expr[i..].find("warden_") {
-        let start = i + pos;
+    while let Some(start) = next_name(expr, i) {
         if start > 0 && ident(bytes[start - 1]) {
             i = start + 1;
             continue;
@@ -86,22 +118,17 @@ fn selectors(expr: &str) -> Vec<(String, Vec<String>)> {
             end += 1;
         }
         let name = expr[start..end].to_string();
-        let mut labels = Vec::new();
+        let mut matchers = Vec::new();
         if bytes.get(end) == Some(&b'{') {
             let close = expr[end..].find('}').expect("closing brace") + end;
-            for matcher in split_matchers(&expr[end + 1..close]) {
-                let label: String = matcher
-                    .trim()
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                if !label.is_empty() {
-                    labels.push(label);
-                }
-            }
+            matchers = split_matchers(&expr[end + 1..close])
+                .into_iter()
+                .map(|m| m.trim().to_owned())
+                .filter(|m| !m.is_empty())
+                .collect();
             end = close;
         }
-        out.push((name, labels));
+        out.push((name, matchers));
         i = end;
     }
     out
@@ -138,7 +165,9 @@ fn check_exprs(source: &str, exprs: &[String]) {
             };
             let known = &families[&family].1;
             for label in labels {
-                let ok = known.contains(&label) || (label == "le" && name.ends_with("_bucket"));
+                let ok = known.contains(&label)
+                    || TARGET_LABELS.contains(&label.as_str())
+                    || (label == "le" && name.ends_with("_bucket"));
                 if !ok {
                     problems.push(format!(
                         "{source}: {name} has no label {label} (in `{expr}`)"
@@ -147,7 +176,7 @@ fn check_exprs(source: &str, exprs: &[String]) {
             }
         }
     }
-    assert!(used > 0, "{source}: no warden_ series found");
+    assert!(used > 0, "{source}: no warden_ or process_ series found");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -178,6 +207,25 @@ fn grafana_dashboard_uses_only_exported_series() {
         .expect("datasource variable");
     assert_eq!(ds["type"], "datasource");
     assert_eq!(ds["query"], "prometheus");
+    for (name, query) in [
+        ("job", "label_values(warden_build_info, job)"),
+        (
+            "instance",
+            "label_values(warden_build_info{job=~\"$job\"}, instance)",
+        ),
+    ] {
+        let var = vars
+            .iter()
+            .find(|v| v["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} variable"));
+        assert_eq!(var["type"], "query", "{name}");
+        assert_eq!(var["datasource"]["uid"], "${datasource}", "{name}");
+        assert_eq!(var["definition"], query, "{name}");
+        assert_eq!(var["query"]["query"], query, "{name}");
+        assert_eq!(var["multi"], true, "{name}");
+        assert_eq!(var["includeAll"], true, "{name}");
+        assert_eq!(var["allValue"], ".*", "{name}");
+    }
 
     let mut exprs = Vec::new();
     let mut ids = BTreeSet::new();
@@ -201,8 +249,26 @@ fn grafana_dashboard_uses_only_exported_series() {
     }
     check_exprs("warden-overview.json", &exprs);
 
-    // Every area the issue asks for has a panel.
-    let all = exprs.join("\n");
+    // Every query is scoped to the selected jobs and instances.
+    for expr in &exprs {
+        let found = selectors_with_matchers(expr);
+        assert!(!found.is_empty(), "no series in `{expr}`");
+        for (name, matchers) in found {
+            for scope in [r#"job=~"$job""#, r#"instance=~"$instance""#] {
+                assert!(
+                    matchers.iter().any(|m| m == scope),
+                    "{name} is not filtered by {scope} in `{expr}`"
+                );
+            }
+        }
+    }
+
+    // Every area the issue asks for has a panel (matched without the
+    // job/instance scope, which every selector carries).
+    let all = exprs
+        .join("\n")
+        .replace(r#"{job=~"$job", instance=~"$instance"}"#, "")
+        .replace(r#"job=~"$job", instance=~"$instance", "#, "");
     for needle in [
         "warden_http_requests_total",
         "warden_auth_decisions_total",
@@ -216,6 +282,23 @@ fn grafana_dashboard_uses_only_exported_series() {
         "warden_tool_calls_total",
         "warden_tool_call_duration_seconds_bucket",
         "warden_mcp_sessions_active",
+        // Error ratios: auth rejections, upstream errors, HTTP 5xx.
+        "sum by (provider) (rate(warden_auth_decisions_total{outcome!=\"accepted\"}[$__rate_interval])) / sum by (provider) (rate(warden_auth_decisions_total[$__rate_interval]))",
+        "sum by (upstream) (rate(warden_upstream_requests_total{outcome!=\"ok\"}[$__rate_interval])) / sum by (upstream) (rate(warden_upstream_requests_total[$__rate_interval]))",
+        "sum(rate(warden_http_requests_total{status=~\"5..\"}[$__rate_interval])) / sum(rate(warden_http_requests_total[$__rate_interval]))",
+        // Verification latency by cache hit / miss.
+        "histogram_quantile(0.99, sum by (le, provider, cache) (rate(warden_verify_duration_seconds_bucket",
+        "histogram_quantile(0.5, sum by (le, provider, cache) (rate(warden_verify_duration_seconds_bucket",
+        // warden's own 429s (rate-limit refusals).
+        "warden_http_requests_total{status=\"429\"}",
+        // Readiness over time, JWKS freshness, build, process.
+        "max by (provider) (warden_provider_ready)",
+        "time() - max by (provider) (warden_jwks_last_success_timestamp_seconds)",
+        "max by (instance, version, commit) (warden_build_info)",
+        "process_resident_memory_bytes",
+        "rate(process_cpu_seconds_total",
+        "process_open_fds",
+        "process_max_fds",
     ] {
         assert!(all.contains(needle), "no panel uses {needle}");
     }
@@ -256,10 +339,33 @@ fn alert_rules_use_only_exported_series_and_say_what_to_check() {
         "WardenAuthFailureSpike",
         "WardenAlphaVantageRateLimited",
         "WardenHighLatencyP99",
+        "WardenTargetDown",
+        "WardenHttp5xxRatioHigh",
+        "WardenJwksRefreshStale",
     ] {
         assert!(names.contains(expected), "missing alert {expected}");
     }
     check_exprs("alerts.yml", &exprs);
+}
+
+#[test]
+fn target_down_alert_uses_the_job_convention() {
+    let text = std::fs::read_to_string(dashboards_dir().join("alerts.yml")).expect("alerts");
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("alerts are YAML");
+    let rule = doc["groups"]
+        .as_sequence()
+        .expect("groups")
+        .iter()
+        .flat_map(|g| g["rules"].as_sequence().expect("rules"))
+        .find(|r| r["alert"] == "WardenTargetDown")
+        .expect("WardenTargetDown");
+    assert!(
+        rule["expr"]
+            .as_str()
+            .expect("expr")
+            .contains(r#"up{job="warden"} == 0"#),
+        "{rule:?}"
+    );
 }
 
 #[test]
@@ -277,22 +383,39 @@ fn selector_extraction() {
             ("warden_x".to_owned(), vec![]),
         ]
     );
+    let s = selectors_with_matchers(
+        r#"rate(process_cpu_seconds_total{job=~"$job", instance=~"$instance"}[5m]) + up"#,
+    );
+    assert_eq!(
+        s,
+        vec![(
+            "process_cpu_seconds_total".to_owned(),
+            vec![
+                r#"job=~"$job""#.to_owned(),
+                r#"instance=~"$instance""#.to_owned()
+            ]
+        )]
+    );
 }
 
 #[test]
-fn every_alert_has_a_firing_promtool_test() {
+fn every_alert_has_a_firing_and_a_quiet_promtool_test() {
     let read = |f: &str| std::fs::read_to_string(dashboards_dir().join(f)).expect(f);
     let rules: serde_yaml::Value = serde_yaml::from_str(&read("alerts.yml")).expect("alerts");
     let tests: serde_yaml::Value = serde_yaml::from_str(&read("alerts.test.yml")).expect("tests");
     assert_eq!(tests["rule_files"][0].as_str(), Some("alerts.yml"));
     let mut firing = BTreeSet::new();
+    let mut quiet = BTreeSet::new();
     for t in tests["tests"].as_sequence().expect("tests") {
         for case in t["alert_rule_test"].as_sequence().expect("alert_rule_test") {
+            let name = case["alertname"].as_str().expect("alertname").to_owned();
             if case["exp_alerts"]
                 .as_sequence()
                 .is_some_and(|a| !a.is_empty())
             {
-                firing.insert(case["alertname"].as_str().expect("alertname").to_owned());
+                firing.insert(name);
+            } else {
+                quiet.insert(name);
             }
         }
     }
@@ -302,6 +425,10 @@ fn every_alert_has_a_firing_promtool_test() {
             assert!(
                 firing.contains(alert),
                 "alerts.test.yml never fires {alert}"
+            );
+            assert!(
+                quiet.contains(alert),
+                "alerts.test.yml has no case where {alert} stays quiet"
             );
         }
     }

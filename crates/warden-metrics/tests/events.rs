@@ -4,7 +4,7 @@ use std::time::Duration;
 use warden_core::Outcome;
 
 use warden_core::{Event, Observer};
-use warden_metrics::{Metrics, AUTH_OUTCOMES, METRIC_NAMES};
+use warden_metrics::{Metrics, AUTH_OUTCOMES, METRIC_NAMES, PROCESS_METRIC_NAMES};
 
 mod common;
 use common::emit_one_of_each;
@@ -165,6 +165,19 @@ fn setters_build_info_sessions_and_readiness() {
     m.set_provider_ready("corp", false);
     let text = m.render();
     assert!(text.contains("warden_build_info{version=\"1.2.3\"} 1"));
+    m.set_build_info("1.2.4", "0123456789ab");
+    let text = m.render();
+    assert!(
+        text.contains("warden_build_info{commit=\"0123456789ab\",version=\"1.2.4\"} 1"),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("warden_build_info"))
+            .count(),
+        1,
+        "{text}"
+    );
     assert!(text.contains("warden_mcp_sessions_active 5"));
     assert!(text.contains("warden_provider_ready{provider=\"dev\"} 1"));
     assert!(text.contains("warden_provider_ready{provider=\"corp\"} 0"));
@@ -231,4 +244,186 @@ fn dynamic_label_sets_are_capped() {
         .count();
     // 32 dynamic names plus `other`.
     assert_eq!(series, 33, "{text}");
+}
+
+#[test]
+fn build_info_from_the_builder_and_bounded_values() {
+    let m = Metrics::builder()
+        .version("2.0.0")
+        .commit("deadbeef")
+        .build()
+        .expect("metrics");
+    assert!(m
+        .render()
+        .contains("warden_build_info{commit=\"deadbeef\",version=\"2.0.0\"} 1"));
+    m.set_build_info("2.0.0", "");
+    assert!(m
+        .render()
+        .contains("warden_build_info{commit=\"unknown\",version=\"2.0.0\"} 1"));
+    m.set_build_info("2.0.0", "not a \"commit\"");
+    let text = m.render();
+    assert!(text.contains("warden_build_info{commit=\"other\",version=\"2.0.0\"} 1"));
+    m.set_build_info(&"9".repeat(65), "abc");
+    let text = m.render();
+    assert!(text.contains("warden_build_info{commit=\"abc\",version=\"other\"} 1"));
+}
+
+#[test]
+fn jwks_last_success_is_set_by_successful_refreshes_only() {
+    let m = metrics();
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
+    m.observe(&Event::KeysRefreshed {
+        provider: "dev",
+        result: "error",
+        keys: 0,
+    });
+    let text = m.render();
+    assert!(
+        !text.contains("warden_jwks_last_success_timestamp_seconds{"),
+        "{text}"
+    );
+    for result in ["ok", "not_modified"] {
+        m.observe(&Event::KeysRefreshed {
+            provider: "corp",
+            result,
+            keys: 2,
+        });
+        let text = m.render();
+        let value: f64 = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("warden_jwks_last_success_timestamp_seconds{provider=\"corp\"} ")
+            })
+            .expect("timestamp series")
+            .parse()
+            .expect("number");
+        assert!(value >= before.floor() && value < before + 60.0, "{value}");
+        assert!(!text.contains("warden_jwks_last_success_timestamp_seconds{provider=\"dev\"}"));
+    }
+}
+
+#[test]
+fn process_metrics_are_exposed() {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let text = metrics().render();
+    for name in PROCESS_METRIC_NAMES {
+        assert!(text.contains(&format!("# TYPE {name} ")), "{name} missing");
+        let value: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} has no sample"))
+            .parse()
+            .expect("number");
+        if name != "process_cpu_seconds_total" {
+            assert!(value > 0.0, "{name} = {value}");
+        }
+    }
+}
+
+/// The non-zero `warden_*` samples of an exposition (pre-created zero series
+/// and process metrics left out).
+fn nonzero_samples(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with("warden_") && !l.ends_with(" 0"))
+        .filter(|l| !l.starts_with("warden_build_info") && !l.contains("_sum{"))
+        .filter(|l| !l.starts_with("warden_jwks_last_success_timestamp_seconds"))
+        .map(str::to_owned)
+        .collect();
+    out.sort();
+    out
+}
+
+/// Known label values take the pre-resolved handles, unknown ones
+/// `with_label_values`: both record exactly the same series.
+#[test]
+fn pre_resolved_and_by_label_paths_record_the_same_series() {
+    let known = Metrics::builder()
+        .version("1")
+        .providers(["dev", "corp"])
+        .tools(["whoami", "news_sentiment"])
+        .upstreams(["alphavantage", "idp:corp", "idp:dev"])
+        .build()
+        .expect("metrics");
+    let dynamic = Metrics::new("1").expect("metrics");
+    let d = Duration::from_millis(2);
+    for m in [&known, &dynamic] {
+        for _ in 0..3 {
+            emit_one_of_each(m);
+            for outcome in Outcome::ALL {
+                m.observe(&Event::AuthDecision {
+                    provider: "corp",
+                    outcome,
+                });
+            }
+            for (cache, hit) in [
+                ("introspection", false),
+                ("userinfo", true),
+                ("odd-cache", true),
+            ] {
+                m.observe(&Event::CacheLookup {
+                    provider: "corp",
+                    cache,
+                    hit,
+                    entries: 5,
+                });
+            }
+            m.observe(&Event::Verification {
+                provider: "none",
+                cache_hit: true,
+                elapsed: d,
+            });
+            for outcome in ["http_5xx", "timeout", "brand_new_outcome"] {
+                m.observe(&Event::Upstream {
+                    upstream: "idp:corp",
+                    outcome,
+                    elapsed: d,
+                });
+            }
+            for outcome in ["ok", "forbidden", "brand_new_outcome"] {
+                m.observe(&Event::ToolCall {
+                    tool: "whoami",
+                    outcome,
+                    elapsed: d,
+                });
+            }
+        }
+    }
+    let (a, b) = (known.render(), dynamic.render());
+    assert_eq!(nonzero_samples(&a), nonzero_samples(&b));
+    assert!(a.contains(
+        "warden_upstream_requests_total{outcome=\"brand_new_outcome\",upstream=\"idp:corp\"} 3"
+    ));
+    assert!(a.contains(
+        "warden_token_cache_lookups_total{cache=\"odd-cache\",provider=\"corp\",result=\"hit\"} 3"
+    ));
+    assert!(a.contains("warden_auth_decisions_total{outcome=\"accepted\",provider=\"corp\"} 3"));
+    assert!(a.contains("warden_verify_duration_seconds_count{cache=\"hit\",provider=\"none\"} 3"));
+}
+
+/// Pre-resolution does not create series: nothing beyond what was observed
+/// (plus the documented pre-created zeros) is exposed.
+#[test]
+fn pre_resolution_creates_no_extra_series() {
+    let m = metrics();
+    let text = m.render();
+    assert!(
+        !text.contains("warden_verify_duration_seconds_count"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("warden_token_cache_lookups_total{"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("warden_tool_call_duration_seconds_count"),
+        "{text}"
+    );
+    assert!(!text.contains("warden_http_requests_total{"), "{text}");
+    assert!(!text.contains("warden_auth_decisions_total{outcome=\"accepted\",provider=\"none\"}"));
 }

@@ -81,3 +81,40 @@ async fn records_route_templates_methods_and_statuses() {
     assert!(!text.contains("SECRET-PATH"));
     server.abort();
 }
+
+#[test]
+fn recorder_resolves_routes_methods_and_statuses() {
+    let metrics = Arc::new(Metrics::new("test").expect("metrics"));
+    let recorder = metrics.http_recorder(["/mcp", "/healthz", "/"]);
+    let d = std::time::Duration::from_millis(1);
+    for _ in 0..2 {
+        recorder.record("/mcp", "POST", 200, d);
+        recorder.record("/mcp/", "POST", 429, d);
+        recorder.record("/mcp", "BREW", 418, d);
+        recorder.record("/healthz", "GET", 200, d);
+        recorder.record("/", "GET", 999, d);
+        recorder.record("/attacker-chosen-SECRET-PATH", "DELETE", 404, d);
+    }
+    // The by-label path records into the same series.
+    metrics.record_http("/mcp", "POST", 200, d);
+    let text = metrics.render();
+    for line in [
+        r#"warden_http_requests_total{method="POST",route="/mcp",status="200"} 3"#,
+        r#"warden_http_requests_total{method="POST",route="/mcp",status="429"} 2"#,
+        r#"warden_http_requests_total{method="other",route="/mcp",status="418"} 2"#,
+        r#"warden_http_requests_total{method="GET",route="/healthz",status="200"} 2"#,
+        r#"warden_http_requests_total{method="GET",route="/",status="other"} 2"#,
+        r#"warden_http_requests_total{method="DELETE",route="other",status="404"} 2"#,
+        r#"warden_http_request_duration_seconds_count{method="POST",route="/mcp"} 5"#,
+    ] {
+        assert!(text.contains(line), "{line} missing in\n{text}");
+    }
+    assert!(!text.contains("SECRET-PATH"));
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("warden_http_requests_total{"))
+            .count(),
+        6,
+        "only observed series exist\n{text}"
+    );
+}
