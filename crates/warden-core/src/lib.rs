@@ -44,6 +44,7 @@ mod rejection;
 pub mod scope;
 mod secret;
 mod tool;
+pub mod trace_context;
 mod verifier;
 
 pub use auth_info::AuthInfo;
@@ -63,4 +64,5 @@ pub use provider::{
 pub use rejection::{Rejection, Transport, HEADER_MISMATCH};
 pub use secret::{Secret, REDACTED};
 pub use tool::{RegisteredTool, Tool, ToolError, ToolOutput, ToolRegistry, ToolSpec};
+pub use trace_context::{TraceParent, TraceSlot, TRACEPARENT};
 pub use verifier::{CacheStats, Check, KeyInfo, ProviderDescriptor, ProviderStatus, Verifier};

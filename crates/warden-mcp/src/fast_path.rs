@@ -321,7 +321,13 @@ impl Shared {
         let outcome = match request.request {
             ClientRequest::CallToolRequest(call) => self
                 .server
-                .call_tool_as(call.params, who)
+                .call_tool_over_http(
+                    call.params,
+                    parts,
+                    call.extensions
+                        .get::<rmcp::model::RequestMetaObject>()
+                        .and_then(|m| m.get_traceparent()),
+                )
                 .await
                 .map(ServerResult::from)
                 .map(|r| shape(r, legacy)),

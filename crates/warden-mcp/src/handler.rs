@@ -216,7 +216,15 @@ impl ServerHandler for WardenMcp {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        self.call_tool_as(request, caller_of(&context)).await
+        let parts = context.extensions.get::<http::request::Parts>();
+        // rmcp moves the request's `_meta` into the context.
+        let traceparent = context
+            .meta
+            .get_traceparent()
+            .or_else(|| request.meta.as_ref().and_then(|m| m.get_traceparent()));
+        let span = crate::trace::tool_span(&request.name, parts, traceparent);
+        self.call_tool_in(request, parts.and_then(auth_info_from_parts), span)
+            .await
     }
 }
 
@@ -247,13 +255,59 @@ impl WardenMcp {
         request: CallToolRequestParams,
         who: Option<&AuthInfo>,
     ) -> Result<CallToolResponse, McpError> {
+        let traceparent = request.meta.as_ref().and_then(|m| m.get_traceparent());
+        let span = crate::trace::tool_span(&request.name, None, traceparent);
+        self.call_tool_in(request, who, span).await
+    }
+
+    /// [`WardenMcp::call_tool_as`] for a request that came over HTTP: its
+    /// span hangs under the request's (see [`crate::trace`]), or under the
+    /// `traceparent` (`meta_traceparent`, from `params._meta`) when the
+    /// request had no such header.
+    pub async fn call_tool_over_http(
+        &self,
+        request: CallToolRequestParams,
+        parts: &http::request::Parts,
+        meta_traceparent: Option<&str>,
+    ) -> Result<CallToolResponse, McpError> {
+        let traceparent =
+            meta_traceparent.or_else(|| request.meta.as_ref().and_then(|m| m.get_traceparent()));
+        let span = crate::trace::tool_span(&request.name, Some(parts), traceparent);
+        self.call_tool_in(request, auth_info_from_parts(parts), span)
+            .await
+    }
+
+    async fn call_tool_in(
+        &self,
+        request: CallToolRequestParams,
+        who: Option<&AuthInfo>,
+        span: tracing::Span,
+    ) -> Result<CallToolResponse, McpError> {
+        let outcome_span = span.clone();
+        let (result, outcome) =
+            tracing::Instrument::instrument(self.call_tool_run(request, who), span).await;
+        crate::trace::record_outcome(&outcome_span, outcome);
+        result
+    }
+
+    async fn call_tool_run(
+        &self,
+        request: CallToolRequestParams,
+        who: Option<&AuthInfo>,
+    ) -> (Result<CallToolResponse, McpError>, &'static str) {
         let _in_flight = self.in_flight.enter();
-        let who = authenticated(who)?;
+        let who = match authenticated(who) {
+            Ok(who) => who,
+            Err(e) => return (Err(e), "unauthenticated"),
+        };
         let Some(entry) = self.tools.get(&request.name).cloned() else {
-            return Err(McpError::invalid_params(
-                format!("unknown tool {:?}", request.name),
-                None,
-            ));
+            return (
+                Err(McpError::invalid_params(
+                    format!("unknown tool {:?}", request.name),
+                    None,
+                )),
+                "unknown_tool",
+            );
         };
         // The HTTP layer answers a missing tool scope with 403 before we get here;
         // this is defence in depth for transports that cannot (a response on an SSE stream).
@@ -263,7 +317,10 @@ impl WardenMcp {
                 outcome: "forbidden",
                 elapsed: Default::default(),
             });
-            return Ok(CallToolResult::error(vec![ContentBlock::text(e.to_string())]).into());
+            return (
+                Ok(CallToolResult::error(vec![ContentBlock::text(e.to_string())]).into()),
+                "forbidden",
+            );
         }
         let started = Instant::now();
         let (result, outcome) = self.run_tool(&entry, request, who).await;
@@ -274,6 +331,6 @@ impl WardenMcp {
             elapsed: started.elapsed(),
         });
         tracing::debug!(tool = entry.name(), outcome, "tool call");
-        result.map(Into::into)
+        (result.map(Into::into), outcome)
     }
 }

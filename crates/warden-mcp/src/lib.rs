@@ -26,6 +26,7 @@ mod fast_path;
 mod handler;
 mod in_flight;
 mod service;
+pub mod trace;
 
 pub use fast_path::{FastPath, McpResponse};
 pub use handler::{auth_info_from_parts, ListTools, WardenMcp, REQUIRED_SCOPES_META};

@@ -99,7 +99,24 @@ where
                 return inner.call(req).await.map(|r| r.map(Either::Right));
             }
             let (mut parts, body) = req.into_parts();
-            match layer.guard.check(&parts, &layer.scopes).await {
+            let span = crate::trace::guard_span();
+            let decision = if span.is_disabled() {
+                layer.guard.check(&parts, &layer.scopes).await
+            } else {
+                let guard = &layer.guard;
+                let decided = crate::trace::in_span(&span, async {
+                    crate::trace::verify(guard, &parts)
+                        .await?
+                        .authorize(&layer.scopes)
+                })
+                .await;
+                match &decided {
+                    Ok(info) => crate::trace::record(&span, "accepted", Some(&info.provider)),
+                    Err(e) => crate::trace::record(&span, e.outcome().as_str(), None),
+                }
+                decided.map_err(|e| guard.reject(&e))
+            };
+            match decision {
                 Ok(info) => {
                     parts.extensions.insert(info);
                     let resp = inner.call(Request::from_parts(parts, body)).await?;

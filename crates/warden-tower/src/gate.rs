@@ -49,11 +49,36 @@ impl Gate {
         parts: &Parts,
         challenge: &ChallengeContext,
     ) -> Result<Authenticated<'g>, Rejection> {
-        let pending = self
-            .guard
-            .verify_request(&parts.headers, parts.uri.query())
-            .await
-            .map_err(|e| Rejection::auth(&e, challenge))?;
+        let span = crate::trace::guard_span();
+        if span.is_disabled() {
+            let pending = self
+                .guard
+                .verify_request(&parts.headers, parts.uri.query())
+                .await
+                .map_err(|e| Rejection::auth(&e, challenge))?;
+            return self.limit(pending);
+        }
+        let verified = crate::trace::in_span(&span, crate::trace::verify(&self.guard, parts)).await;
+        let pending = match verified {
+            Ok(pending) => pending,
+            Err(e) => {
+                crate::trace::record(&span, e.outcome().as_str(), None);
+                return Err(Rejection::auth(&e, challenge));
+            }
+        };
+        let provider = pending.info().provider.clone();
+        let limited = span.in_scope(|| self.limit(pending));
+        let outcome = if limited.is_ok() {
+            "accepted"
+        } else {
+            "rate_limited"
+        };
+        crate::trace::record(&span, outcome, Some(&provider));
+        limited
+    }
+
+    /// Applies the rate limit to a verified caller.
+    fn limit<'g>(&self, pending: Authenticated<'g>) -> Result<Authenticated<'g>, Rejection> {
         if let Some(rl) = &self.rate_limit {
             rl.check(pending.info())
                 .map_err(|retry_after| Rejection::RateLimited { retry_after })?;

@@ -57,6 +57,7 @@ mod mcp;
 mod origin;
 mod rate_limit;
 mod sessions;
+mod trace;
 
 pub use bearer::{Bearer, BearerLayer};
 pub use body::{rejection_body, McpBody, RejectionBody};

@@ -210,6 +210,12 @@ where
         _ => None,
     };
     parts.extensions.insert(info);
+    if crate::trace::spans_enabled() {
+        // rmcp may run the handler on another task: name the span its tool span hangs under.
+        parts
+            .extensions
+            .insert(warden_mcp::trace::ParentSpan(tracing::Span::current()));
+    }
     let resp = inner
         .call(Request::from_parts(parts, Full::new(bytes)))
         .await?;

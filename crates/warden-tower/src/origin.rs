@@ -16,16 +16,18 @@ use warden_core::Rejection;
 use crate::body::{rejection_body, RejectionBody};
 
 /// Request headers browsers may send to the MCP endpoint.
-pub const ALLOWED_HEADERS: [&str; 5] = [
+pub const ALLOWED_HEADERS: [&str; 7] = [
     "authorization",
     "content-type",
     "mcp-protocol-version",
     "mcp-session-id",
     "last-event-id",
+    "traceparent",
+    "x-request-id",
 ];
 
 /// Response headers browsers may read.
-pub const EXPOSED_HEADERS: [&str; 2] = ["www-authenticate", "mcp-session-id"];
+pub const EXPOSED_HEADERS: [&str; 3] = ["www-authenticate", "mcp-session-id", "x-request-id"];
 
 /// Which browser origins may call the MCP endpoint.
 ///

@@ -1,5 +1,5 @@
 //! The configuration contract: `[server]`, `[resource]`, `[auth]`, `[providers.*]`,
-//! `[tools.*]`, `[log]`, loaded with figment.
+//! `[tools.*]`, `[log]`, `[admin]`, `[limits]`, `[telemetry]`, loaded with figment.
 //!
 //! Layering: built-in defaults < TOML file < `.env` file < environment
 //! (`WARDEN_` prefix, `__` for nesting).
@@ -42,6 +42,8 @@ pub struct Config {
     pub admin: warden_admin::AdminConfig,
     /// `[limits]`.
     pub limits: crate::limits::LimitsConfig,
+    /// `[telemetry]`: span export over OTLP/HTTP (the `otlp` feature).
+    pub telemetry: crate::telemetry::TelemetryConfig,
 }
 
 impl Default for Config {
@@ -55,6 +57,7 @@ impl Default for Config {
             log: LogConfig::default(),
             admin: warden_admin::AdminConfig::default(),
             limits: crate::limits::LimitsConfig::default(),
+            telemetry: crate::telemetry::TelemetryConfig::default(),
         }
     }
 }
@@ -359,6 +362,7 @@ impl Config {
                 "limits.request_timeout: must be greater than 0".into(),
             ));
         }
+        self.telemetry.validate()?;
         if self.auth.providers.is_empty() {
             return Err(HostError::Config(
                 "auth.providers: at least one provider is required".into(),

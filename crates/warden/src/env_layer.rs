@@ -28,6 +28,7 @@ const SECTIONS: &[&str] = &[
     "log",
     "admin",
     "limits",
+    "telemetry",
 ];
 
 /// Whether an environment variable name (without the `WARDEN_` prefix) addresses a config
@@ -111,6 +112,7 @@ mod tests {
         assert!(is_config_env_key("SERVER__BIND"));
         assert!(is_config_env_key("providers__corp__client_secret"));
         assert!(is_config_env_key("LOG__FILTER"));
+        assert!(is_config_env_key("TELEMETRY__OTLP_ENDPOINT"));
         assert!(!is_config_env_key("BIN"));
         assert!(!is_config_env_key("REQUIRE_PROMETHEUS"));
         assert!(!is_config_env_key("SERVERS__BIND"));

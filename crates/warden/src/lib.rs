@@ -13,7 +13,9 @@ mod env_layer;
 pub mod error;
 pub mod limits;
 pub mod logging;
+pub mod request_id;
 mod server;
+pub mod telemetry;
 
 pub use app::App;
 pub use config::Config;

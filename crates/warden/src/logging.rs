@@ -1,31 +1,34 @@
 //! Structured logs (`tracing`): text or JSON, and an access log that never
 //! records query strings or headers (tokens could hide there).
+//!
+//! Each access log line names the request's `request_id` (the `x-request-id`
+//! every answer carries, see [`crate::request_id`]) and, when the request
+//! carried W3C trace context, its `trace_id`. Probes (`GET /healthz`,
+//! `GET /readyz`) are logged at DEBUG, everything else at INFO.
 
 use std::time::Instant;
 
+use poem::http::Method;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
-use tracing_appender::non_blocking::WorkerGuard;
+use tracing::field::Empty;
+use tracing::Instrument;
+use tracing_appender::non_blocking::{NonBlocking, WorkerGuard};
 use tracing_subscriber::EnvFilter;
+use warden_core::{TraceParent, TraceSlot, TRACEPARENT};
+use warden_mcp::trace::SPAN_TARGET;
 
 use crate::config::{LogConfig, LogFormat};
+use crate::error::HostError;
+use crate::telemetry::TelemetryConfig;
 
 /// Installs the global subscriber (once per process; a later call installs
 /// nothing and its writer thread ends with its guard). Keep the returned guard
 /// until the process ends: dropping it writes out buffered lines and stops the
 /// log thread, after which lines of that subscriber are lost.
 pub fn init(config: &LogConfig) -> WorkerGuard {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(effective_filter(&config.level)));
-    // Lines are formatted on the request's thread and written by a dedicated thread
-    // (buffered, flushed whenever it has caught up), so no request waits on a
-    // `write(2)` to stderr. Not lossy: if stderr stalls for 128k lines, callers wait
-    // as they would with a direct write, rather than lines being dropped.
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("warden-log")
-        .finish(std::io::BufWriter::new(std::io::stderr()));
+    let (writer, guard) = log_writer();
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(log_filter(config))
         .with_writer(writer)
         // Colour codes only for a person at a terminal, never into files or log shippers.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
@@ -38,6 +41,89 @@ pub fn init(config: &LogConfig) -> WorkerGuard {
         LogFormat::Text => builder.try_init(),
     };
     guard
+}
+
+/// What [`init_with_telemetry`] returns: keep it until the process ends.
+/// Dropping it exports the spans still queued (bounded by
+/// `telemetry.timeout`), then writes out buffered log lines.
+#[derive(Debug)]
+pub struct LogGuard {
+    #[cfg(feature = "otlp")]
+    exporter: Option<crate::telemetry::Exporter>,
+    _writer: WorkerGuard,
+}
+
+impl LogGuard {
+    /// Exports every finished span still queued (no-op when nothing exports).
+    pub fn flush(&self) {
+        #[cfg(feature = "otlp")]
+        if let Some(exporter) = &self.exporter {
+            exporter.flush();
+        }
+    }
+}
+
+/// [`init`], plus span export when `telemetry.otlp_endpoint` is set (the
+/// `otlp` feature; without it such a config never validates).
+pub fn init_with_telemetry(
+    log: &LogConfig,
+    telemetry: &TelemetryConfig,
+) -> Result<LogGuard, HostError> {
+    #[cfg(feature = "otlp")]
+    if telemetry.enabled() {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        use tracing_subscriber::Layer;
+        let (writer, guard) = log_writer();
+        let fmt = tracing_subscriber::fmt::layer()
+            .with_writer(writer)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        let fmt = match log.format {
+            LogFormat::Json => fmt
+                .json()
+                .flatten_event(true)
+                .with_current_span(false)
+                .boxed(),
+            LogFormat::Text => fmt.boxed(),
+        };
+        let registry = tracing_subscriber::registry().with(fmt.with_filter(log_filter(log)));
+        let (otel, exporter) = crate::telemetry::layer(telemetry)?
+            .ok_or_else(|| HostError::Config("telemetry.otlp_endpoint: not set".into()))?;
+        let _ = registry.with(otel).try_init();
+        return Ok(LogGuard {
+            exporter: Some(exporter),
+            _writer: guard,
+        });
+    }
+    telemetry.validate()?;
+    Ok(LogGuard {
+        #[cfg(feature = "otlp")]
+        exporter: None,
+        _writer: init(log),
+    })
+}
+
+/// Lines are formatted on the request's thread and written by a dedicated thread
+/// (buffered, flushed whenever it has caught up), so no request waits on a
+/// `write(2)` to stderr. Not lossy: if stderr stalls for 128k lines, callers wait
+/// as they would with a direct write, rather than lines being dropped.
+fn log_writer() -> (NonBlocking, WorkerGuard) {
+    tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("warden-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()))
+}
+
+/// The log filter: `RUST_LOG`, else `[log] level`; never warden's exported
+/// spans (target [`SPAN_TARGET`]), which are for the exporter only.
+fn log_filter(config: &LogConfig) -> EnvFilter {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(effective_filter(&config.level)));
+    filter.add_directive(
+        format!("{SPAN_TARGET}=off")
+            .parse()
+            .expect("a valid directive"),
+    )
 }
 
 /// The filter for `[log] level`: rmcp logs several INFO events per request
@@ -53,7 +139,10 @@ fn effective_filter(level: &str) -> String {
     }
 }
 
-/// Logs one line per request: method, path (no query), status, latency.
+/// Logs one line per request: method, path (no query), status, latency,
+/// `request_id` and `trace_id`; answers every request with its
+/// `x-request-id`; and runs the request in its `request` span (exported with
+/// the `otlp` feature, parented to a valid `traceparent` header).
 #[derive(Debug, Clone, Copy)]
 pub struct AccessLog;
 
@@ -72,25 +161,82 @@ impl<E> std::fmt::Debug for AccessLogEndpoint<E> {
     }
 }
 
+/// Whether a request is a probe, logged at DEBUG rather than INFO.
+fn is_probe(method: &Method, path: &str) -> bool {
+    method == Method::GET && matches!(path, "/healthz" | "/readyz")
+}
+
 impl<E: Endpoint> Endpoint for AccessLogEndpoint<E> {
     type Output = Response;
 
-    async fn call(&self, req: Request) -> Result<Self::Output> {
+    async fn call(&self, mut req: Request) -> Result<Self::Output> {
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
         let started = Instant::now();
-        let resp = match self.0.call(req).await {
+        let (request_id, kept) = crate::request_id::of(req.headers());
+        if !kept {
+            req.headers_mut()
+                .insert(crate::request_id::X_REQUEST_ID, request_id.clone());
+        }
+        let id = request_id.to_str().unwrap_or_default();
+        let header_trace = req
+            .headers()
+            .get(TRACEPARENT)
+            .and_then(|v| v.to_str().ok())
+            .and_then(TraceParent::parse);
+        // A POST may name its trace context in its body (`params._meta`): the MCP
+        // layer reports it here when no header named one.
+        let slot = (header_trace.is_none() && method == Method::POST).then(|| {
+            let slot = TraceSlot::new();
+            req.extensions_mut().insert(slot.clone());
+            slot
+        });
+        let span = tracing::info_span!(
+            target: SPAN_TARGET,
+            "request",
+            otel.kind = "server",
+            http.request.method = %method,
+            url.path = %path,
+            http.route = Empty,
+            http.response.status_code = Empty,
+            request_id = id,
+            otel.status_code = Empty,
+        );
+        let resp = if span.is_disabled() {
+            self.0.call(req).await
+        } else {
+            if let Some(tp) = &header_trace {
+                warden_mcp::trace::set_remote_parent(&span, tp);
+            }
+            self.0.call(req).instrument(span.clone()).await
+        };
+        let mut resp = match resp {
             Ok(r) => r.into_response(),
             Err(e) => e.into_response(),
         };
-        tracing::info!(
-            target: "warden::access",
-            %method,
-            path = %path,
-            status = resp.status().as_u16(),
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "request"
-        );
+        let status = resp.status().as_u16();
+        resp.headers_mut()
+            .insert(crate::request_id::X_REQUEST_ID, request_id.clone());
+        let trace_id = header_trace
+            .or_else(|| slot.and_then(|s| s.get()))
+            .map(|tp| tp.trace_id_hex())
+            .or_else(|| crate::telemetry::exported_trace_id(&span));
+        if !span.is_disabled() {
+            span.record("http.response.status_code", i64::from(status));
+            if status != 404 {
+                span.record("http.route", path.as_str());
+            }
+            if status >= 500 {
+                span.record("otel.status_code", "ERROR");
+            }
+        }
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let trace_id = trace_id.as_deref();
+        if is_probe(&method, &path) {
+            tracing::debug!(target: "warden::access", %method, path = %path, status, elapsed_ms, request_id = id, trace_id, "request");
+        } else {
+            tracing::info!(target: "warden::access", %method, path = %path, status, elapsed_ms, request_id = id, trace_id, "request");
+        }
         Ok(resp)
     }
 }

@@ -1,0 +1,303 @@
+//! OTLP export (feature `otlp`): real warden hosts over loopback export their
+//! spans to an OTLP/HTTP receiver in this test, which decodes them.
+//!
+//! Run with `cargo test -p warden --features otlp --test otlp`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::web::Data;
+use poem::{handler, post, EndpointExt, Route, Server};
+use serde_json::{json, Value};
+use warden::config::LogConfig;
+use warden::telemetry::TelemetryConfig;
+use warden::{App, Config};
+
+/// What the receiver got: one JSON body per export request.
+type Received = Arc<Mutex<Vec<Value>>>;
+
+#[handler]
+fn traces(body: String, Data(received): Data<&Received>) -> &'static str {
+    let value = serde_json::from_str(&body).expect("an OTLP/JSON body");
+    received.lock().unwrap().push(value);
+    "{}"
+}
+
+/// An OTLP/HTTP receiver on loopback: its base URL and what it received.
+async fn receiver() -> (String, Received) {
+    let received = Received::default();
+    let acceptor = TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .unwrap();
+    let addr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
+    let app = Route::new()
+        .at("/v1/traces", post(traces))
+        .data(received.clone());
+    tokio::spawn(Server::new_with_acceptor(acceptor).run(app));
+    (format!("http://{addr}"), received)
+}
+
+/// A stateless host with the dev issuer; `fast_path` picks the MCP path.
+async fn host(fast_path: bool) -> (warden::Running, tempfile::TempDir) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let toml = format!(
+        "[server]\nbind = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\
+         data_dir = \"{}\"\nstateless = true\nfast_path = {fast_path}\n\
+         [admin]\nenabled = false\n",
+        dir.path().display()
+    );
+    let config = Config::from_toml(&toml).unwrap();
+    let app = App::build(config, warden_core::noop_observer()).unwrap();
+    (warden::serve(app).await.unwrap(), dir)
+}
+
+fn token(running: &warden::Running) -> String {
+    running
+        .app
+        .dev
+        .as_ref()
+        .unwrap()
+        .mint(warden_dev::MintRequest {
+            sub: "alice".into(),
+            scopes: vec!["profile".into()],
+            ttl: Duration::from_secs(600),
+            audience: None,
+            client_id: None,
+        })
+        .unwrap()
+}
+
+async fn call_whoami(
+    running: &warden::Running,
+    token: &str,
+    header: Option<&str>,
+    meta: Option<&str>,
+) -> reqwest::Response {
+    let mut params = json!({ "name": "whoami", "arguments": {} });
+    if let Some(tp) = meta {
+        params["_meta"] = json!({ "traceparent": tp });
+    }
+    let mut req = reqwest::Client::new()
+        .post(format!("http://{}/mcp", running.addr))
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .json(&json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params }));
+    if let Some(tp) = header {
+        req = req.header("traceparent", tp);
+    }
+    let resp = req.send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    resp
+}
+
+/// One exported span, flattened.
+#[derive(Debug, Clone)]
+struct Span {
+    name: String,
+    trace_id: String,
+    span_id: String,
+    parent: String,
+    attributes: HashMap<String, Value>,
+    links: Vec<(String, String)>,
+}
+
+impl Span {
+    fn attr(&self, key: &str) -> Option<&Value> {
+        self.attributes.get(key)
+    }
+    fn str_attr(&self, key: &str) -> Option<&str> {
+        self.attr(key)
+            .and_then(|v| v.get("stringValue"))
+            .and_then(Value::as_str)
+    }
+}
+
+fn spans(received: &Received) -> Vec<Span> {
+    let mut out = Vec::new();
+    for body in received.lock().unwrap().iter() {
+        for rs in body["resourceSpans"].as_array().into_iter().flatten() {
+            for ss in rs["scopeSpans"].as_array().into_iter().flatten() {
+                for s in ss["spans"].as_array().into_iter().flatten() {
+                    let text = |k: &str| s[k].as_str().unwrap_or_default().to_owned();
+                    out.push(Span {
+                        name: text("name"),
+                        trace_id: text("traceId"),
+                        span_id: text("spanId"),
+                        parent: text("parentSpanId"),
+                        attributes: s["attributes"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .map(|a| {
+                                (
+                                    a["key"].as_str().unwrap_or_default().to_owned(),
+                                    a["value"].clone(),
+                                )
+                            })
+                            .collect(),
+                        links: s["links"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .map(|l| {
+                                (
+                                    l["traceId"].as_str().unwrap_or_default().to_owned(),
+                                    l["spanId"].as_str().unwrap_or_default().to_owned(),
+                                )
+                            })
+                            .collect(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn one<'a>(spans: &'a [Span], trace: &str, name: &str) -> &'a Span {
+    let found: Vec<_> = spans
+        .iter()
+        .filter(|s| s.trace_id == trace && s.name == name)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "one {name} span in trace {trace}: {spans:#?}"
+    );
+    found[0]
+}
+
+fn tp(trace: &str, parent: &str) -> String {
+    format!("00-{trace}-{parent}-01")
+}
+
+/// The request → guard → verifier → tool chain of one header-parented call.
+fn assert_chain(spans: &[Span], trace: &str, parent: &str) {
+    let request = one(spans, trace, "request");
+    assert_eq!(request.parent, parent, "the caller's span is the parent");
+    assert_eq!(request.str_attr("http.request.method"), Some("POST"));
+    assert_eq!(request.str_attr("http.route"), Some("/mcp"));
+    let status = request
+        .attr("http.response.status_code")
+        .and_then(|v| v.get("intValue"))
+        .map(|v| v.to_string().trim_matches('"').to_owned());
+    assert_eq!(status.as_deref(), Some("200"), "{request:?}");
+    assert!(request
+        .str_attr("request_id")
+        .is_some_and(|id| !id.is_empty()));
+    let guard = one(spans, trace, "guard");
+    assert_eq!(guard.parent, request.span_id, "guard under request");
+    assert_eq!(guard.str_attr("outcome"), Some("accepted"));
+    assert_eq!(guard.str_attr("provider"), Some("dev"));
+    let verifier = one(spans, trace, "verifier");
+    assert_eq!(verifier.parent, guard.span_id, "verifier under guard");
+    assert_eq!(verifier.str_attr("provider"), Some("dev"));
+    assert_eq!(verifier.str_attr("outcome"), Some("accepted"));
+    let tool = one(spans, trace, "tool");
+    assert_eq!(tool.parent, request.span_id, "tool under request");
+    assert_eq!(tool.str_attr("gen_ai.tool.name"), Some("whoami"));
+    assert_eq!(tool.str_attr("mcp.method.name"), Some("tools/call"));
+    assert_eq!(tool.str_attr("outcome"), Some("ok"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tools_call_spans_reach_the_collector() {
+    let (endpoint, received) = receiver().await;
+    let telemetry = TelemetryConfig {
+        otlp_endpoint: Some(endpoint),
+        service_name: "warden-otlp-test".into(),
+        timeout: Duration::from_secs(5),
+        ..TelemetryConfig::default()
+    };
+    telemetry.validate().unwrap();
+    let log = LogConfig {
+        level: "warn".into(),
+        ..LogConfig::default()
+    };
+    let guard = warden::logging::init_with_telemetry(&log, &telemetry).unwrap();
+
+    // Distinct trace ids per call; `p` is the caller's span id.
+    let p = "00f067aa0ba902b7";
+    let mut tokens = Vec::new();
+    let mut ids = Vec::new();
+    for (n, fast_path) in [(1, true), (2, false)] {
+        let (running, _dir) = host(fast_path).await;
+        let token = token(&running);
+        let header = format!("{n:x}00000000000000000000000000000a1");
+        let meta = format!("{n:x}00000000000000000000000000000b2");
+        let both_header = format!("{n:x}00000000000000000000000000000c3");
+        let both_meta = format!("{n:x}00000000000000000000000000000d4");
+        // The header parents the whole request.
+        let resp = call_whoami(&running, &token, Some(&tp(&header, p)), None).await;
+        ids.push(resp.headers()["x-request-id"].to_str().unwrap().to_owned());
+        // `_meta` alone parents the tool span.
+        call_whoami(&running, &token, None, Some(&tp(&meta, p))).await;
+        // Both: the header wins.
+        call_whoami(
+            &running,
+            &token,
+            Some(&tp(&both_header, p)),
+            Some(&tp(&both_meta, p)),
+        )
+        .await;
+        running.shutdown().await;
+        tokens.push((token, header, meta, both_header, both_meta));
+    }
+
+    guard.flush();
+    let mut all = Vec::new();
+    for _ in 0..100 {
+        all = spans(&received);
+        if all.len() >= 2 * (4 + 4 + 4) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        guard.flush();
+    }
+
+    for ((token, header, meta, both_header, both_meta), id) in tokens.iter().zip(&ids) {
+        assert_chain(&all, header, p);
+        assert_eq!(
+            one(&all, header, "request").str_attr("request_id"),
+            Some(id.as_str()),
+            "the span names the x-request-id answered"
+        );
+        // `_meta` only: the tool span joins the caller's trace, linked to the request.
+        let tool = one(&all, meta, "tool");
+        assert_eq!(tool.parent, p);
+        let request = all
+            .iter()
+            .find(|s| {
+                s.name == "request"
+                    && tool
+                        .links
+                        .contains(&(s.trace_id.clone(), s.span_id.clone()))
+            })
+            .expect("the tool span links to its request span");
+        assert_ne!(
+            request.trace_id, *meta,
+            "the HTTP spans stay in their own trace"
+        );
+        // Both: one trace, the header's.
+        assert_chain(&all, both_header, p);
+        assert!(!all.iter().any(|s| s.trace_id == *both_meta));
+
+        // No token, nor any part of one, in anything exported.
+        let exported = serde_json::to_string(&*received.lock().unwrap()).unwrap();
+        for part in token.split('.') {
+            assert!(!exported.contains(part), "a token part was exported");
+        }
+    }
+    let exported = serde_json::to_string(&*received.lock().unwrap()).unwrap();
+    assert!(exported.contains("warden-otlp-test"), "service.name");
+    drop(guard);
+}
