@@ -440,16 +440,18 @@ impl Metrics {
                         .with_label_values(&[p.as_str(), outcome])
                 });
             }
-            self.jwks_refresh.with_label_values(&[p, "ok"]);
-            self.jwks_refresh.with_label_values(&[p, "error"]);
+            self.jwks_refresh.with_label_values(&[p.as_str(), "ok"]);
+            self.jwks_refresh.with_label_values(&[p.as_str(), "error"]);
         }
         for t in self.tools.known_values() {
-            self.tool_calls.with_label_values(&[t, "ok"]);
-            self.tool_calls.with_label_values(&[t, "error"]);
+            self.tool_calls.with_label_values(&[t.as_str(), "ok"]);
+            self.tool_calls.with_label_values(&[t.as_str(), "error"]);
         }
         for u in self.upstreams.known_values() {
-            self.upstream_requests.with_label_values(&[u, "ok"]);
-            self.upstream_requests.with_label_values(&[u, "error"]);
+            self.upstream_requests
+                .with_label_values(&[u.as_str(), "ok"]);
+            self.upstream_requests
+                .with_label_values(&[u.as_str(), "error"]);
         }
     }
 }

@@ -115,6 +115,7 @@ impl App {
         let metrics = Arc::new(
             Metrics::builder()
                 .version(env!("CARGO_PKG_VERSION"))
+                .commit(crate::cli::GIT_COMMIT)
                 .providers(provider_names)
                 .tools(["whoami", "news_sentiment"])
                 .upstreams(upstreams)

@@ -90,7 +90,7 @@ pub async fn run(cli: Cli) -> Result<(), HostError> {
             if json_logs {
                 cfg.log.format = LogFormat::Json;
             }
-            let _log_writer = crate::logging::init(&cfg.log);
+            let _log_writer = crate::logging::init_with_telemetry(&cfg.log, &cfg.telemetry)?;
             let app = App::build(cfg, warden_core::noop_observer())?;
             let running = crate::serve(app).await?;
             let cfg = &running.app.config;

@@ -1,6 +1,6 @@
 //! The CLI contract, driving the real `warden` binary.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 mod common;

@@ -301,3 +301,84 @@ async fn tools_call_spans_reach_the_collector() {
     assert!(exported.contains("warden-otlp-test"), "service.name");
     drop(guard);
 }
+
+/// `warden serve` itself exports: `[telemetry]` from the environment, spans
+/// of a refused request reach the receiver, and SIGTERM flushes the batch.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_exports_spans_and_flushes_them_on_sigterm() {
+    let (endpoint, received) = receiver().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_warden"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("WARDEN_") {
+            cmd.env_remove(k);
+        }
+    }
+    let mut child = cmd
+        .current_dir(dir.path())
+        .arg("serve")
+        .env_remove("RUST_LOG")
+        .env("XDG_STATE_HOME", dir.path())
+        .env("WARDEN_SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("WARDEN_SERVER__PUBLIC_URL", &url)
+        .env("WARDEN_ADMIN__ENABLED", "false")
+        .env("WARDEN_TELEMETRY__OTLP_ENDPOINT", &endpoint)
+        .env("WARDEN_TELEMETRY__SERVICE_NAME", "warden-binary-test")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..200 {
+        if client.get(format!("{url}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "warden serve did not come up");
+    let trace = "0af7651916cd43dd8448eb211c80319c";
+    let resp = client
+        .post(format!("{url}/mcp"))
+        .header("traceparent", tp(trace, "b7ad6b7169203331"))
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut exited = None;
+    for _ in 0..200 {
+        if let Some(s) = child.try_wait().unwrap() {
+            exited = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let Some(exit) = exited else {
+        let _ = child.kill();
+        panic!("warden serve did not exit on SIGTERM");
+    };
+    assert!(exit.success(), "{exit:?}");
+
+    // Exported before exit: the batch was flushed by the shutdown, not a timer.
+    let all = spans(&received);
+    let request = one(&all, trace, "request");
+    assert_eq!(request.parent, "b7ad6b7169203331");
+    let exported = serde_json::to_string(&*received.lock().unwrap()).unwrap();
+    assert!(exported.contains("warden-binary-test"), "service.name");
+}

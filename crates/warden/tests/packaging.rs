@@ -2,7 +2,7 @@
 //! commit, `WARDEN_CONFIG` selects the config file, shells get completions.
 
 mod common;
-use common::warden;
+use common::{free_port, wait_until_up, warden, Child};
 
 fn stdout_of(cmd: &mut std::process::Command) -> String {
     let out = cmd.output().unwrap();
@@ -15,17 +15,21 @@ fn stdout_of(cmd: &mut std::process::Command) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-#[test]
-fn version_names_the_crate_version_and_the_git_commit() {
-    let line = stdout_of(warden().arg("--version"));
-    let expected_commit = std::process::Command::new("git")
+fn built_commit() -> String {
+    std::process::Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .ok()
         .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
-    let commit = expected_commit.unwrap_or_else(|| "unknown".to_owned());
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+#[test]
+fn version_names_the_crate_version_and_the_git_commit() {
+    let line = stdout_of(warden().arg("--version"));
+    let commit = built_commit();
     assert_eq!(
         line.trim(),
         format!("warden {} (commit {commit})", env!("CARGO_PKG_VERSION")),
@@ -130,4 +134,36 @@ fn bash_completion_script_sources_cleanly() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("_warden"));
+}
+
+#[tokio::test]
+async fn served_metrics_carry_the_build_version_and_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, admin) = (free_port(), free_port());
+    let url = format!("http://127.0.0.1:{port}");
+    let _server = Child(
+        warden()
+            .current_dir(dir.path())
+            .arg("serve")
+            .env("WARDEN_SERVER__BIND", format!("127.0.0.1:{port}"))
+            .env("WARDEN_SERVER__PUBLIC_URL", &url)
+            .env("WARDEN_ADMIN__BIND", format!("127.0.0.1:{admin}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let metrics = format!("http://127.0.0.1:{admin}/metrics");
+    wait_until_up(&metrics).await;
+    let body = reqwest::get(&metrics).await.unwrap().text().await.unwrap();
+    let series = body
+        .lines()
+        .find(|l| l.starts_with("warden_build_info{"))
+        .unwrap_or_else(|| panic!("no warden_build_info in {body}"));
+    assert!(
+        series.contains(&format!("commit=\"{}\"", built_commit()))
+            && series.contains(&format!("version=\"{}\"", env!("CARGO_PKG_VERSION")))
+            && series.ends_with(" 1"),
+        "{series}"
+    );
 }
