@@ -1,6 +1,7 @@
 //! The per-request pieces around verification: the policy check
 //! (`BearerPolicy::validate` + `check_scopes`), building challenges
-//! (`AuthError::challenge`), and the per-tool scope peek (`mcp_peek::peek_call`).
+//! (`AuthError::challenge`), the per-tool scope peek (`mcp_peek::peek_call`),
+//! and the `whoami` tool's answer (what every row-(b) load request computes).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -118,6 +119,24 @@ fn bench_peek(c: &mut Criterion) {
     group.finish();
 }
 
+fn bench_whoami(c: &mut Criterion) {
+    use warden_core::Tool;
+    let tool = warden_tools::WhoamiTool::new();
+    let info = auth_info();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    c.bench_function("whoami/call", |b| {
+        b.to_async(&rt).iter(|| async {
+            black_box(
+                tool.call(serde_json::Map::new(), black_box(&info))
+                    .await
+                    .unwrap(),
+            )
+        })
+    });
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -128,6 +147,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench_policy, bench_challenge, bench_peek
+    targets = bench_policy, bench_challenge, bench_peek, bench_whoami
 }
 criterion_main!(benches);
