@@ -15,6 +15,9 @@ use warden::config::LogConfig;
 use warden::telemetry::TelemetryConfig;
 use warden::{App, Config};
 
+mod common;
+use common::{free_port, wait_until_up, warden};
+
 /// What the receiver got: one JSON body per export request.
 type Received = Arc<Mutex<Vec<Value>>>;
 
@@ -42,11 +45,7 @@ async fn receiver() -> (String, Received) {
 
 /// A stateless host with the dev issuer; `fast_path` picks the MCP path.
 async fn host(fast_path: bool) -> (warden::Running, tempfile::TempDir) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let toml = format!(
         "[server]\nbind = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\
@@ -309,23 +308,11 @@ async fn tools_call_spans_reach_the_collector() {
 async fn the_binary_exports_spans_and_flushes_them_on_sigterm() {
     let (endpoint, received) = receiver().await;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_warden"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("WARDEN_") {
-            cmd.env_remove(k);
-        }
-    }
-    let mut child = cmd
+    let mut child = warden()
         .current_dir(dir.path())
         .arg("serve")
-        .env_remove("RUST_LOG")
-        .env("XDG_STATE_HOME", dir.path())
         .env("WARDEN_SERVER__BIND", format!("127.0.0.1:{port}"))
         .env("WARDEN_SERVER__PUBLIC_URL", &url)
         .env("WARDEN_ADMIN__ENABLED", "false")
@@ -335,16 +322,8 @@ async fn the_binary_exports_spans_and_flushes_them_on_sigterm() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    wait_until_up(&format!("{url}/healthz")).await;
     let client = reqwest::Client::new();
-    let mut up = false;
-    for _ in 0..200 {
-        if client.get(format!("{url}/healthz")).send().await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(up, "warden serve did not come up");
     let trace = "0af7651916cd43dd8448eb211c80319c";
     let resp = client
         .post(format!("{url}/mcp"))
