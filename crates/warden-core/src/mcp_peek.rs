@@ -42,6 +42,18 @@ pub struct Routing {
     pub id: serde_json::Value,
 }
 
+impl Routing {
+    /// The tool a `tools/call` names: what [`peek_call`] finds in the same
+    /// body, except that a call naming the empty string counts as naming none
+    /// (no tool has that name, so no tool scopes apply either way).
+    pub fn tool(&self) -> Option<&str> {
+        match (self.method.as_deref(), self.name.as_deref()) {
+            (Some("tools/call"), Some(name)) if !name.is_empty() => Some(name),
+            _ => None,
+        }
+    }
+}
+
 /// Reads `method`, the `Mcp-Name` source field and `id` of a single JSON-RPC
 /// message. `None` when the body is not a JSON object with those shapes (the
 /// MCP layer answers such bodies).
@@ -142,10 +154,59 @@ mod tests {
         assert_eq!(peek_call(b"not json"), McpCall::Other);
     }
 
+    /// JSON-RPC-like bodies: methods, names of every JSON type, escapes,
+    /// duplicate keys and junk.
+    fn body_like() -> impl Strategy<Value = String> {
+        let method = prop_oneof![
+            Just("\"tools/call\"".to_owned()),
+            Just("\"tools\\/call\"".to_owned()),
+            Just("\"tools/list\"".to_owned()),
+            Just("\"prompts/get\"".to_owned()),
+            Just("5".to_owned()),
+            Just("null".to_owned()),
+        ];
+        let name = prop_oneof![
+            "[a-z_]{0,8}".prop_map(|n| format!("\"{n}\"")),
+            Just("\"who\\u0061mi\"".to_owned()),
+            Just("7".to_owned()),
+            Just("null".to_owned()),
+            Just("{}".to_owned()),
+            Just("[\"whoami\"]".to_owned()),
+        ];
+        (method, name, any::<bool>(), any::<bool>(), "[ ,}x]{0,2}").prop_map(
+            |(method, name, twice, params_first, junk)| {
+                let params = format!("\"params\":{{\"name\":{name},\"arguments\":{{}}}}");
+                let method = format!("\"method\":{method}");
+                let (a, b) = if params_first {
+                    (&params, &method)
+                } else {
+                    (&method, &params)
+                };
+                let again = if twice {
+                    format!(",{method}")
+                } else {
+                    String::new()
+                };
+                format!("{{\"jsonrpc\":\"2.0\",\"id\":1,{a},{b}{again}}}{junk}")
+            },
+        )
+    }
+
     proptest! {
         #[test]
         fn never_panics(body in proptest::collection::vec(any::<u8>(), 0..400)) {
             let _ = peek_call(&body);
+        }
+
+        #[test]
+        fn routing_names_the_tool_peek_call_finds(body in body_like()) {
+            let via_routing = peek_routing(body.as_bytes())
+                .and_then(|r| r.tool().map(str::to_owned));
+            let via_call = match peek_call(body.as_bytes()) {
+                McpCall::ToolCall(name) if !name.is_empty() => Some(name),
+                _ => None,
+            };
+            prop_assert_eq!(via_routing, via_call, "{}", body);
         }
 
         #[test]

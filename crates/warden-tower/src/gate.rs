@@ -107,12 +107,15 @@ impl Gate {
     /// or for a tool that does not exist: the MCP layer answers that).
     pub(crate) fn tool_scopes(&self, body: &[u8]) -> &[String] {
         match peek_call(body) {
-            McpCall::ToolCall(name) => self
-                .tools
-                .get(&name)
-                .map_or(&[][..], |tool| tool.required_scopes.as_slice()),
+            McpCall::ToolCall(name) => self.scopes_of(Some(&name)),
             McpCall::Other => &[],
         }
+    }
+
+    /// The scopes of the named tool (none when there is no such tool).
+    pub(crate) fn scopes_of(&self, tool: Option<&str>) -> &[String] {
+        tool.and_then(|name| self.tools.get(name))
+            .map_or(&[][..], |tool| tool.required_scopes.as_slice())
     }
 }
 

@@ -1,7 +1,9 @@
 //! MCP request headers: lenient `Accept`, and `Mcp-Method`/`Mcp-Name` against the body.
 
 use http::{header, HeaderMap, HeaderValue};
+#[cfg(doc)]
 use warden_core::mcp_peek::peek_routing;
+use warden_core::mcp_peek::Routing;
 use warden_core::Rejection;
 
 /// `Mcp-Method`: the JSON-RPC method of a POST (MCP 2026-07-28).
@@ -35,24 +37,25 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
 /// The first protocol revision whose POSTs mirror the body in headers.
 const HEADERS_SINCE: &str = "2026-07-28";
 
-/// For an MCP 2026-07-28 (or later) POST, refuses a missing `Mcp-Method` (or,
-/// for `tools/call`, `prompts/get`, `resources/read|subscribe|unsubscribe` and
-/// `tasks/*`, a missing `Mcp-Name`) and any value that disagrees with the
-/// JSON-RPC body — before anything acts on the request: authorization follows
-/// the body, so a header can never make a call look like another. Requests of
-/// earlier revisions, and bodies that are not one JSON-RPC message, pass (the
-/// MCP service answers them).
-pub(crate) fn check_mcp_headers(headers: &HeaderMap, body: &[u8]) -> Result<(), Rejection> {
-    let modern = headers
+/// Whether a request speaks MCP 2026-07-28 or later (its POSTs mirror the
+/// body in `Mcp-Method`/`Mcp-Name`).
+pub(crate) fn mirrors_body(headers: &HeaderMap) -> bool {
+    headers
         .get("mcp-protocol-version")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim() >= HEADERS_SINCE);
-    if !modern {
-        return Ok(());
-    }
-    let Some(routing) = peek_routing(body) else {
-        return Ok(());
-    };
+        .is_some_and(|v| v.trim() >= HEADERS_SINCE)
+}
+
+/// For an MCP 2026-07-28 (or later) POST ([`mirrors_body`]) whose body is
+/// one JSON-RPC message (`routing`, from [`peek_routing`]), refuses a missing
+/// `Mcp-Method` (or, for `tools/call`, `prompts/get`,
+/// `resources/read|subscribe|unsubscribe` and `tasks/*`, a missing
+/// `Mcp-Name`) and any value that disagrees with the JSON-RPC body — before
+/// anything acts on the request: authorization follows the body, so a header
+/// can never make a call look like another. Requests of earlier revisions, and
+/// bodies that are not one JSON-RPC message, are not checked here (the MCP
+/// service answers them).
+pub(crate) fn check_mcp_headers(headers: &HeaderMap, routing: &Routing) -> Result<(), Rejection> {
     let Some(method) = routing.method.as_deref() else {
         return Ok(());
     };
@@ -143,8 +146,17 @@ mod tests {
         assert_eq!(h.get_all("accept").iter().count(), 2, "left alone");
     }
 
+    /// What the MCP path does with a POST: the check only for 2026-07-28
+    /// requests whose body peeks as one message.
+    fn check(h: &HeaderMap, body: &[u8]) -> Result<(), Rejection> {
+        match warden_core::mcp_peek::peek_routing(body) {
+            Some(routing) if mirrors_body(h) => check_mcp_headers(h, &routing),
+            _ => Ok(()),
+        }
+    }
+
     fn mismatch(h: &HeaderMap, body: &[u8]) -> Option<String> {
-        match check_mcp_headers(h, body) {
+        match check(h, body) {
             Ok(()) => None,
             Err(Rejection::HeaderMismatch { message, .. }) => Some(message),
             Err(other) => panic!("{other:?}"),
@@ -210,7 +222,7 @@ mod tests {
         // Not a JSON-RPC message: left to the MCP service.
         assert_eq!(mismatch(&ok, b"not json"), None);
         // The error echoes the request id.
-        let r = check_mcp_headers(&headers(&[v]), call).unwrap_err();
+        let r = check(&headers(&[v]), call).unwrap_err();
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(r.to_response().body()).unwrap()["id"],
             1
