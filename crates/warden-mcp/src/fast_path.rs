@@ -16,8 +16,9 @@
 //! * `Accept` entries without parameters naming `application/json` and
 //!   `text/event-stream`; exactly one `Content-Type` whose essence is
 //!   `application/json`; a body within the size limit;
-//! * a body that parses as rmcp's `ClientJsonRpcMessage` into a
-//!   `tools/call` or `tools/list` request;
+//! * a body that rmcp's `ClientJsonRpcMessage` parses into a `tools/call`
+//!   or `tools/list` request (read straight into the same rmcp types by
+//!   [`parse_tool_request`](crate::tool_request::parse_tool_request));
 //! * the **plain** lane: no `MCP-Protocol-Version` header or one known version
 //!   older than 2026-07-28, and no `protocolVersion` in `_meta` (answer 200;
 //!   results shaped for a legacy peer); or
@@ -44,8 +45,8 @@ use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use rmcp::model::{
-    ClientJsonRpcMessage, ClientRequest, ErrorCode, GetMeta, JsonRpcRequest, ProtocolVersion,
-    ServerJsonRpcMessage, ServerResult,
+    ClientRequest, ErrorCode, GetMeta, JsonRpcRequest, ProtocolVersion, ServerJsonRpcMessage,
+    ServerResult,
 };
 use tower::Service;
 
@@ -203,11 +204,7 @@ impl Shared {
         {
             return None;
         }
-        let ClientJsonRpcMessage::Request(request) =
-            serde_json::from_slice::<ClientJsonRpcMessage>(body).ok()?
-        else {
-            return None;
-        };
+        let request = crate::tool_request::parse_tool_request(body)?;
         let tool = match &request.request {
             ClientRequest::CallToolRequest(call) => Some(call.params.name.as_ref()),
             ClientRequest::ListToolsRequest(_) => None,

@@ -26,6 +26,7 @@ mod fast_path;
 mod handler;
 mod in_flight;
 mod service;
+pub mod tool_request;
 pub mod trace;
 
 pub use fast_path::{FastPath, McpResponse};

@@ -1,0 +1,83 @@
+//! The fast path's request parse against rmcp's, differentially.
+//!
+//! `warden_mcp::tool_request::parse_tool_request` reads a `tools/call` or
+//! `tools/list` body straight into rmcp's model types, skipping rmcp's
+//! buffered, untagged `ClientJsonRpcMessage` dispatch. For every input it must
+//! agree with rmcp's own parse: when rmcp reads a `tools/call` or `tools/list`
+//! request, the fast parse reads the same request (identical serialisation:
+//! id, params, `_meta`); for anything else it declines.
+//!
+//! When the first byte's high bit is set, the rest of the input is wrapped in
+//! a request (method, id kind, `_meta` and stray members chosen by the first
+//! byte's other bits), so most inputs reach the typed parse; otherwise the
+//! input is the raw body. Nothing panics. A progress line every 100 000
+//! inputs counts the requests both parses read.
+#![no_main]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use libfuzzer_sys::fuzz_target;
+use rmcp::model::{ClientJsonRpcMessage, ClientRequest};
+use warden_mcp::tool_request::parse_tool_request;
+
+fn rmcp_reading(body: &[u8]) -> Option<String> {
+    match serde_json::from_slice::<ClientJsonRpcMessage>(body) {
+        Ok(ClientJsonRpcMessage::Request(r))
+            if matches!(
+                r.request,
+                ClientRequest::CallToolRequest(_) | ClientRequest::ListToolsRequest(_)
+            ) =>
+        {
+            Some(serde_json::to_string(&r).expect("serialisable"))
+        }
+        _ => None,
+    }
+}
+
+/// A request around `rest`, shaped by `choice`.
+fn structured(choice: u8, rest: &[u8]) -> Vec<u8> {
+    let method = if choice & 1 == 0 { "tools/call" } else { "tools/list" };
+    let id = match (choice >> 1) & 3 {
+        0 => "1",
+        1 => "\"id-1\"",
+        2 => "null",
+        _ => "-9007199254740993",
+    };
+    let meta = match (choice >> 3) & 3 {
+        0 => "",
+        1 => r#","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#,
+        2 => r#","_meta":{"progressToken":"p"}"#,
+        _ => r#","_meta":null"#,
+    };
+    let stray = match (choice >> 5) & 3 {
+        0 => "",
+        1 => r#","result":{}"#,
+        2 => r#","x":[1,{"y":2}]"#,
+        _ => r#","method":"tools/call""#,
+    };
+    let mut body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"{method}","params":{{"name":"#)
+        .into_bytes();
+    // The fuzzer's bytes as the tool name (or cursor) and arguments: often
+    // invalid JSON, sometimes a string with escapes, an object, or more members.
+    body.extend_from_slice(rest);
+    body.extend_from_slice(format!(r#","arguments":{{}}{meta}}}{stray}}}"#).as_bytes());
+    body
+}
+
+static INPUTS: AtomicU64 = AtomicU64::new(0);
+static READ: AtomicU64 = AtomicU64::new(0);
+
+fuzz_target!(|data: &[u8]| {
+    let body = match data.split_first() {
+        Some((&choice, rest)) if choice & 0x80 != 0 => structured(choice, rest),
+        _ => data.to_vec(),
+    };
+    let ours = parse_tool_request(&body).map(|r| serde_json::to_string(&r).expect("serialisable"));
+    let read = ours.is_some();
+    assert_eq!(ours, rmcp_reading(&body), "body: {}", String::from_utf8_lossy(&body));
+    let inputs = INPUTS.fetch_add(1, Ordering::Relaxed) + 1;
+    let read = READ.fetch_add(u64::from(read), Ordering::Relaxed) + u64::from(read);
+    if inputs % 100_000 == 0 {
+        eprintln!("fast_path_parse: {inputs} inputs, {read} read as tools/call or tools/list by both");
+    }
+});
