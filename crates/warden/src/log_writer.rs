@@ -4,12 +4,13 @@
 //! a thread-local buffer) and [`BatchWriter`] appends it to one shared buffer
 //! under a short lock: no allocation, no channel, and no thread wake-up per
 //! line. A flusher thread writes the buffer out [`FLUSH_INTERVAL`] after the
-//! first line of a batch arrives, so a line reaches stderr within about that
-//! long; when lines arrive faster than that, the thread that fills the buffer
-//! past [`FLUSH_AT`] writes it out itself. Nothing is dropped: if stderr
-//! stalls, writers wait for it (back-pressure), as they would with a direct
-//! write. Dropping the [`BatchWriterGuard`] writes out what is left and stops
-//! the flusher.
+//! first line of a batch arrives, or as soon as the batch reaches
+//! [`FLUSH_AT`], so a line reaches stderr within about that long and request
+//! threads never `write(2)` themselves. Nothing is dropped: if stderr stalls,
+//! lines collect up to [`MAX_PENDING`] bytes (a burst of about 100 000 access
+//! log lines), then writers wait for stderr (back-pressure), as they would
+//! with a direct write. Dropping the [`BatchWriterGuard`] writes out what is
+//! left and stops the flusher.
 //!
 //! Why not `tracing_appender::non_blocking`: it hands every line to its writer
 //! thread through a channel (a copy, an allocation freed on another thread,
@@ -27,8 +28,13 @@ use tracing_subscriber::fmt::MakeWriter;
 /// How long the first line of a batch may wait before the batch is written.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(20);
 
-/// A batch this large is written at once by the thread that filled it.
+/// A batch this large is written without waiting for [`FLUSH_INTERVAL`].
 pub const FLUSH_AT: usize = 128 * 1024;
+
+/// Lines waiting beyond this many bytes (stderr stalled) make the writer that
+/// adds them write the batch itself, so it waits for stderr: bounded memory,
+/// nothing dropped.
+pub const MAX_PENDING: usize = 16 * 1024 * 1024;
 
 /// The `MakeWriter` of the log subscriber (see the [module docs](self)).
 #[derive(Clone)]
@@ -57,9 +63,14 @@ impl std::fmt::Debug for BatchWriterGuard {
 }
 
 struct Shared {
+    /// The batch size written without waiting ([`FLUSH_AT`]).
+    flush_at: usize,
+    /// The back-pressure limit ([`MAX_PENDING`]).
+    max_pending: usize,
     /// Lines not yet written, and whether the flusher should stop.
     pending: Mutex<Pending>,
-    /// Signalled when a batch starts (the buffer was empty) or on stop.
+    /// Signalled when a batch starts (the buffer was empty), when it reaches
+    /// `flush_at`, or on stop.
     started: Condvar,
     /// The output, with a spare buffer to swap in; holding this lock while
     /// taking a batch keeps batches in order.
@@ -85,15 +96,25 @@ impl BatchWriter {
     /// A writer to `sink` (stderr for the host) and the guard of its flusher
     /// thread.
     pub fn new(sink: Box<dyn Write + Send>) -> io::Result<(Self, BatchWriterGuard)> {
+        Self::with_limits(sink, FLUSH_AT, MAX_PENDING)
+    }
+
+    fn with_limits(
+        sink: Box<dyn Write + Send>,
+        flush_at: usize,
+        max_pending: usize,
+    ) -> io::Result<(Self, BatchWriterGuard)> {
         let shared = Arc::new(Shared {
+            flush_at,
+            max_pending,
             pending: Mutex::new(Pending {
-                lines: Vec::with_capacity(FLUSH_AT),
+                lines: Vec::with_capacity(flush_at),
                 stop: false,
             }),
             started: Condvar::new(),
             out: Mutex::new(Output {
                 sink,
-                spare: Vec::with_capacity(FLUSH_AT),
+                spare: Vec::with_capacity(flush_at),
             }),
         });
         let flusher = std::thread::Builder::new()
@@ -120,17 +141,23 @@ impl BatchWriter {
 }
 
 impl Shared {
-    /// Appends whole lines; writes the batch out when it has grown past [`FLUSH_AT`].
+    /// Appends whole lines. Wakes the flusher only when a batch starts or
+    /// reaches `flush_at`; writes the batch itself (waiting for stderr) only
+    /// beyond `max_pending`.
     fn append(&self, bytes: &[u8]) {
-        let (was_empty, full) = {
+        let (wake, over) = {
             let mut pending = lock(&self.pending);
-            let was_empty = pending.lines.is_empty();
+            let before = pending.lines.len();
             pending.lines.extend_from_slice(bytes);
-            (was_empty, pending.lines.len() >= FLUSH_AT)
+            let after = pending.lines.len();
+            (
+                before == 0 || (before < self.flush_at && after >= self.flush_at),
+                after >= self.max_pending,
+            )
         };
-        if full {
+        if over {
             self.write_batch();
-        } else if was_empty {
+        } else if wake {
             self.started.notify_one();
         }
     }
@@ -149,9 +176,9 @@ impl Shared {
         }
         let _ = sink.write_all(spare).and_then(|()| sink.flush());
         spare.clear();
-        if spare.capacity() > 4 * FLUSH_AT {
-            // One burst of huge lines should not pin its memory forever.
-            spare.shrink_to(FLUSH_AT);
+        if spare.capacity() > 4 * self.flush_at {
+            // One burst (or a stall) should not pin its memory forever.
+            spare.shrink_to(self.flush_at);
         }
     }
 
@@ -170,10 +197,13 @@ impl Shared {
                     self.write_batch();
                     return;
                 }
-                // Let the batch collect lines, unless asked to stop meanwhile.
+                // Let the batch collect lines, unless it is already large or
+                // the flusher is asked to stop.
                 let (guard, _) = self
                     .started
-                    .wait_timeout_while(pending, FLUSH_INTERVAL, |p| !p.stop)
+                    .wait_timeout_while(pending, FLUSH_INTERVAL, |p| {
+                        !p.stop && p.lines.len() < self.flush_at
+                    })
                     .unwrap_or_else(PoisonError::into_inner);
                 drop(guard);
             }
@@ -314,12 +344,79 @@ mod tests {
     #[test]
     fn dropping_the_guard_writes_out_the_last_lines() {
         let sink = Captured::default();
-        let (w, guard) = BatchWriter::new(Box::new(sink.clone())).unwrap();
+        let (w, guard) = BatchWriter::with_limits(Box::new(sink.clone()), 64, 256).unwrap();
         line(&w, "last words\n");
         drop(guard);
         assert_eq!(sink.text(), "last words\n");
-        // Lines after the guard is gone still reach the sink when flushed by a full batch.
-        line(&w, &"y".repeat(FLUSH_AT));
-        assert_eq!(sink.text().len(), "last words\n".len() + FLUSH_AT);
+        // Lines after the guard is gone still reach the sink past the back-pressure limit.
+        line(&w, &"y".repeat(256));
+        assert_eq!(sink.text().len(), "last words\n".len() + 256);
+    }
+
+    /// A sink whose writes wait until the test opens it.
+    #[derive(Clone)]
+    struct Gated {
+        open: Arc<(Mutex<bool>, Condvar)>,
+        inner: Captured,
+    }
+    impl Write for Gated {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let (open, cv) = &*self.open;
+            let mut o = lock(open);
+            while !*o {
+                o = cv.wait(o).unwrap();
+            }
+            self.inner.write(buf)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_stalled_stderr_absorbs_a_burst_then_pushes_back_without_losing_lines() {
+        let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        let sink = Captured::default();
+        let gated = Gated {
+            open: gate.clone(),
+            inner: sink.clone(),
+        };
+        let (w, guard) = BatchWriter::with_limits(Box::new(gated), 100, 10_000).unwrap();
+        // A burst well past the batch size but under the limit: the writer never waits,
+        // although the flusher is stuck in a write.
+        let burst = std::thread::spawn({
+            let w = w.clone();
+            move || {
+                for i in 0..500 {
+                    line(&w, &format!("{i:05}\n"));
+                }
+            }
+        });
+        let start = Instant::now();
+        while !burst.is_finished() {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "a writer waited on a stalled stderr below the limit"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        burst.join().unwrap();
+        // Past the limit the writer waits for stderr.
+        let pushed = std::thread::spawn({
+            let w = w.clone();
+            move || {
+                for i in 500..3000 {
+                    line(&w, &format!("{i:05}\n"));
+                }
+            }
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(!pushed.is_finished(), "no back-pressure past the limit");
+        *lock(&gate.0) = true;
+        gate.1.notify_all();
+        pushed.join().unwrap();
+        drop(guard);
+        let expected: String = (0..3000).map(|i| format!("{i:05}\n")).collect();
+        assert_eq!(sink.text(), expected, "lines lost or out of order");
     }
 }

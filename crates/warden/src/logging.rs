@@ -104,9 +104,10 @@ pub fn init_with_telemetry(
 }
 
 /// Lines are formatted on the request's thread and written to stderr in
-/// batches (see [`crate::log_writer`]): within about 20 ms, and without a
-/// thread wake-up or an allocation per line. Not lossy: if stderr stalls,
-/// callers wait as they would with a direct write.
+/// batches by a flusher thread (see [`crate::log_writer`]): within about
+/// 20 ms, and without a thread wake-up or an allocation per line. Not lossy:
+/// if stderr stalls, lines collect up to 16 MiB, then callers wait as they
+/// would with a direct write.
 fn log_writer() -> Result<(BatchWriter, BatchWriterGuard), HostError> {
     BatchWriter::stderr()
         .map_err(|e| HostError::Runtime(format!("cannot start the log flusher thread: {e}")))
