@@ -1,5 +1,7 @@
 //! MCP request headers: lenient `Accept`, and `Mcp-Method`/`Mcp-Name` against the body.
 
+use std::borrow::Cow;
+
 use http::{header, HeaderMap, HeaderValue};
 #[cfg(doc)]
 use warden_core::mcp_peek::peek_routing;
@@ -91,7 +93,7 @@ pub(crate) fn check_mcp_headers(headers: &HeaderMap, routing: &Routing) -> Resul
 
 /// An `Mcp-Name` value: visible ASCII as is, or `=?base64?…?=` (the form
 /// clients use for values that are not safe header text) decoded.
-fn decode_name(raw: &[u8]) -> Option<String> {
+fn decode_name(raw: &[u8]) -> Option<Cow<'_, str>> {
     use base64::Engine as _;
     let text = std::str::from_utf8(raw).ok()?;
     match text
@@ -101,8 +103,9 @@ fn decode_name(raw: &[u8]) -> Option<String> {
         Some(encoded) => base64::engine::general_purpose::STANDARD
             .decode(encoded)
             .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok()),
-        None => Some(text.to_owned()),
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .map(Cow::Owned),
+        None => Some(Cow::Borrowed(text)),
     }
 }
 
