@@ -11,6 +11,10 @@
 //!   the peek, which skips such strings unvalidated; that direction fails
 //!   safe — the scope check runs — and is pinned by a regression test.)
 //!
+//! * one peek, two readers: `peek_routing(body).tool()` (what the MCP layer
+//!   uses for a 2026-07-28 request) names exactly the tool `peek_call` names
+//!   (an empty name counts as none: no tool has it).
+//!
 //! Nothing panics.
 #![no_main]
 
@@ -20,7 +24,7 @@ use std::fmt;
 use libfuzzer_sys::fuzz_target;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
-use warden_core::mcp_peek::{peek_call, McpCall};
+use warden_core::mcp_peek::{peek_call, peek_routing, McpCall};
 
 /// Deserializes any JSON and records whether some object repeats a key.
 struct DupCheck(bool);
@@ -74,6 +78,12 @@ impl<'de> Deserialize<'de> for DupCheck {
 
 fuzz_target!(|data: &[u8]| {
     let peeked = peek_call(data);
+    let via_routing = peek_routing(data).and_then(|r| r.tool().map(str::to_owned));
+    let via_call = match &peeked {
+        McpCall::ToolCall(name) if !name.is_empty() => Some(name.clone()),
+        _ => None,
+    };
+    assert_eq!(via_routing, via_call, "routing and peek_call disagree");
     let full = serde_json::from_slice::<Value>(data).ok();
     if let Some(v) = &full {
         let name = v["params"]["name"].as_str();
