@@ -3,9 +3,7 @@
 use std::borrow::Cow;
 
 use http::{header, HeaderMap, HeaderValue};
-#[cfg(doc)]
-use warden_core::mcp_peek::peek_routing;
-use warden_core::mcp_peek::Routing;
+use warden_core::mcp_peek::{peek_routing, Routing};
 use warden_core::Rejection;
 
 /// `Mcp-Method`: the JSON-RPC method of a POST (MCP 2026-07-28).
@@ -41,23 +39,38 @@ const HEADERS_SINCE: &str = "2026-07-28";
 
 /// Whether a request speaks MCP 2026-07-28 or later (its POSTs mirror the
 /// body in `Mcp-Method`/`Mcp-Name`).
-pub(crate) fn mirrors_body(headers: &HeaderMap) -> bool {
+fn mirrors_body(headers: &HeaderMap) -> bool {
     headers
         .get("mcp-protocol-version")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim() >= HEADERS_SINCE)
 }
 
-/// For an MCP 2026-07-28 (or later) POST ([`mirrors_body`]) whose body is
-/// one JSON-RPC message (`routing`, from [`peek_routing`]), refuses a missing
-/// `Mcp-Method` (or, for `tools/call`, `prompts/get`,
-/// `resources/read|subscribe|unsubscribe` and `tasks/*`, a missing
-/// `Mcp-Name`) and any value that disagrees with the JSON-RPC body — before
-/// anything acts on the request: authorization follows the body, so a header
-/// can never make a call look like another. Requests of earlier revisions, and
-/// bodies that are not one JSON-RPC message, are not checked here (the MCP
-/// service answers them).
-pub(crate) fn check_mcp_headers(headers: &HeaderMap, routing: &Routing) -> Result<(), Rejection> {
+/// For an MCP 2026-07-28 (or later) POST, refuses a missing `Mcp-Method` (or,
+/// for `tools/call`, `prompts/get`, `resources/read|subscribe|unsubscribe` and
+/// `tasks/*`, a missing `Mcp-Name`) and any value that disagrees with the
+/// JSON-RPC body — before anything acts on the request: authorization follows
+/// the body, so a header can never make a call look like another. Returns the
+/// body's routing fields when it read them (a 2026-07-28 request whose body is
+/// one JSON-RPC message), so the caller need not look again; requests of
+/// earlier revisions, and bodies that are not one JSON-RPC message, pass
+/// unread (`Ok(None)`: the MCP service answers them).
+pub(crate) fn check_mcp_headers(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Option<Routing>, Rejection> {
+    if !mirrors_body(headers) {
+        return Ok(None);
+    }
+    let Some(routing) = peek_routing(body) else {
+        return Ok(None);
+    };
+    check_routing(headers, &routing)?;
+    Ok(Some(routing))
+}
+
+/// [`check_mcp_headers`] for a body already read into `routing`.
+fn check_routing(headers: &HeaderMap, routing: &Routing) -> Result<(), Rejection> {
     let Some(method) = routing.method.as_deref() else {
         return Ok(());
     };
@@ -149,13 +162,8 @@ mod tests {
         assert_eq!(h.get_all("accept").iter().count(), 2, "left alone");
     }
 
-    /// What the MCP path does with a POST: the check only for 2026-07-28
-    /// requests whose body peeks as one message.
     fn check(h: &HeaderMap, body: &[u8]) -> Result<(), Rejection> {
-        match warden_core::mcp_peek::peek_routing(body) {
-            Some(routing) if mirrors_body(h) => check_mcp_headers(h, &routing),
-            _ => Ok(()),
-        }
+        check_mcp_headers(h, body).map(drop)
     }
 
     fn mismatch(h: &HeaderMap, body: &[u8]) -> Option<String> {

@@ -8,7 +8,6 @@ use futures::future::BoxFuture;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Full};
 use tower::{Layer, Service};
-use warden_core::mcp_peek::{peek_routing, Routing};
 use warden_core::{BearerGuard, Rejection, ToolRegistry, Transport};
 use warden_mcp::InFlight;
 
@@ -191,17 +190,11 @@ where
             Ok(b) => b,
             Err(rejection) => return Ok(rejection_response(&rejection)),
         };
-        // One look into the body serves the header check and the tool scopes.
-        tool_scopes = if crate::headers::mirrors_body(&parts.headers) {
-            let routing = peek_routing(&bytes);
-            if let Some(routing) = &routing {
-                if let Err(rejection) = crate::headers::check_mcp_headers(&parts.headers, routing) {
-                    return Ok(rejection_response(&rejection));
-                }
-            }
-            gate.scopes_of(routing.as_ref().and_then(Routing::tool))
-        } else {
-            gate.tool_scopes(&bytes)
+        // A 2026-07-28 body read for the header check also names the tool.
+        tool_scopes = match crate::headers::check_mcp_headers(&parts.headers, &bytes) {
+            Ok(Some(routing)) => gate.scopes_of(routing.tool()),
+            Ok(None) => gate.tool_scopes(&bytes),
+            Err(rejection) => return Ok(rejection_response(&rejection)),
         };
         crate::headers::lenient_accept(&mut parts.headers);
         bytes
