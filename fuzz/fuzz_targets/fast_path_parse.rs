@@ -17,21 +17,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use libfuzzer_sys::fuzz_target;
-use rmcp::model::{ClientJsonRpcMessage, ClientRequest};
-use warden_mcp::tool_request::parse_tool_request;
+use warden_mcp::tool_request::{parse_tool_request, rmcp_tool_request};
 
 fn rmcp_reading(body: &[u8]) -> Option<String> {
-    match serde_json::from_slice::<ClientJsonRpcMessage>(body) {
-        Ok(ClientJsonRpcMessage::Request(r))
-            if matches!(
-                r.request,
-                ClientRequest::CallToolRequest(_) | ClientRequest::ListToolsRequest(_)
-            ) =>
-        {
-            Some(serde_json::to_string(&r).expect("serialisable"))
-        }
-        _ => None,
-    }
+    rmcp_tool_request(body).map(|r| serde_json::to_string(&r).expect("serialisable"))
 }
 
 /// A request around `rest`, shaped by `choice`.

@@ -19,7 +19,9 @@
 
 use std::fmt;
 
-use rmcp::model::{CallToolRequest, ClientRequest, JsonRpcRequest, ListToolsRequest};
+use rmcp::model::{
+    CallToolRequest, ClientJsonRpcMessage, ClientRequest, JsonRpcRequest, ListToolsRequest,
+};
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 /// The request rmcp would dispatch for `body`, when it is a single
@@ -42,6 +44,23 @@ pub fn parse_tool_request(body: &[u8]) -> Option<JsonRpcRequest<ClientRequest>> 
                 ClientRequest::ListToolsRequest(r.request),
             ))
         }
+    }
+}
+
+/// rmcp's own reading of `body` through `ClientJsonRpcMessage`, kept to what
+/// [`parse_tool_request`] reads: the reference it is held to (by the tests
+/// here and the `fast_path_parse` fuzz target), not for serving.
+pub fn rmcp_tool_request(body: &[u8]) -> Option<JsonRpcRequest<ClientRequest>> {
+    match serde_json::from_slice::<ClientJsonRpcMessage>(body) {
+        Ok(ClientJsonRpcMessage::Request(r))
+            if matches!(
+                r.request,
+                ClientRequest::CallToolRequest(_) | ClientRequest::ListToolsRequest(_)
+            ) =>
+        {
+            Some(r)
+        }
+        _ => None,
     }
 }
 
@@ -173,21 +192,9 @@ impl<'de> Deserialize<'de> for Shape {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use rmcp::model::ClientJsonRpcMessage;
 
-    /// rmcp's own reading of `body`, as far as the fast path answers it.
     fn rmcp_reading(body: &[u8]) -> Option<String> {
-        match serde_json::from_slice::<ClientJsonRpcMessage>(body) {
-            Ok(ClientJsonRpcMessage::Request(r))
-                if matches!(
-                    r.request,
-                    ClientRequest::CallToolRequest(_) | ClientRequest::ListToolsRequest(_)
-                ) =>
-            {
-                Some(serde_json::to_string(&r).expect("serialisable"))
-            }
-            _ => None,
-        }
+        rmcp_tool_request(body).map(|r| serde_json::to_string(&r).expect("serialisable"))
     }
 
     fn ours(body: &[u8]) -> Option<String> {
