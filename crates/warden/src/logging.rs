@@ -50,16 +50,18 @@ pub fn init(config: &LogConfig) -> Result<BatchWriterGuard, HostError> {
 pub struct LogGuard {
     #[cfg(feature = "otlp")]
     exporter: Option<crate::telemetry::Exporter>,
-    _writer: BatchWriterGuard,
+    writer: BatchWriterGuard,
 }
 
 impl LogGuard {
-    /// Exports every finished span still queued (no-op when nothing exports).
+    /// Exports every finished span still queued (when spans are exported)
+    /// and writes out every log line logged so far.
     pub fn flush(&self) {
         #[cfg(feature = "otlp")]
         if let Some(exporter) = &self.exporter {
             exporter.flush();
         }
+        self.writer.flush();
     }
 }
 
@@ -92,14 +94,14 @@ pub fn init_with_telemetry(
         let _ = registry.with(otel).try_init();
         return Ok(LogGuard {
             exporter: Some(exporter),
-            _writer: guard,
+            writer: guard,
         });
     }
     telemetry.validate()?;
     Ok(LogGuard {
         #[cfg(feature = "otlp")]
         exporter: None,
-        _writer: init(log)?,
+        writer: init(log)?,
     })
 }
 
