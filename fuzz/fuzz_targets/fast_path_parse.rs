@@ -7,6 +7,10 @@
 //! request, the fast parse reads the same request (identical serialisation:
 //! id, params, `_meta`); for anything else it declines.
 //!
+//! Where the fast parse reads a `tools/call`, `warden_core::mcp_peek::peek_call`
+//! finds the same tool name (and no tool for `tools/list`): the MCP layer takes
+//! a tool's scopes from the one or the other.
+//!
 //! When the first byte's high bit is set, the rest of the input is wrapped in
 //! a request (method, id kind, `_meta` and stray members chosen by the first
 //! byte's other bits), so most inputs reach the typed parse; otherwise the
@@ -17,6 +21,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use libfuzzer_sys::fuzz_target;
+use rmcp::model::ClientRequest;
+use warden_core::mcp_peek::{peek_call, McpCall};
 use warden_mcp::tool_request::{parse_tool_request, rmcp_tool_request};
 
 fn rmcp_reading(body: &[u8]) -> Option<String> {
@@ -25,7 +31,11 @@ fn rmcp_reading(body: &[u8]) -> Option<String> {
 
 /// A request around `rest`, shaped by `choice`.
 fn structured(choice: u8, rest: &[u8]) -> Vec<u8> {
-    let method = if choice & 1 == 0 { "tools/call" } else { "tools/list" };
+    let method = if choice & 1 == 0 {
+        "tools/call"
+    } else {
+        "tools/list"
+    };
     let id = match (choice >> 1) & 3 {
         0 => "1",
         1 => "\"id-1\"",
@@ -34,7 +44,9 @@ fn structured(choice: u8, rest: &[u8]) -> Vec<u8> {
     };
     let meta = match (choice >> 3) & 3 {
         0 => "",
-        1 => r#","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#,
+        1 => {
+            r#","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
+        }
         2 => r#","_meta":{"progressToken":"p"}"#,
         _ => r#","_meta":null"#,
     };
@@ -61,12 +73,38 @@ fuzz_target!(|data: &[u8]| {
         Some((&choice, rest)) if choice & 0x80 != 0 => structured(choice, rest),
         _ => data.to_vec(),
     };
-    let ours = parse_tool_request(&body).map(|r| serde_json::to_string(&r).expect("serialisable"));
+    let parsed = parse_tool_request(&body);
+    // The MCP layer takes a tool's scopes from this reading when there is one
+    // (`ParsedBody`), and from `peek_call` otherwise: the two name the same tool.
+    let peeked = peek_call(&body);
+    match parsed.as_ref().map(|r| &r.request) {
+        Some(ClientRequest::CallToolRequest(call)) => assert_eq!(
+            peeked,
+            McpCall::ToolCall(call.params.name.to_string()),
+            "body: {}",
+            String::from_utf8_lossy(&body)
+        ),
+        Some(_) => assert_eq!(
+            peeked,
+            McpCall::Other,
+            "body: {}",
+            String::from_utf8_lossy(&body)
+        ),
+        None => {}
+    }
+    let ours = parsed.map(|r| serde_json::to_string(&r).expect("serialisable"));
     let read = ours.is_some();
-    assert_eq!(ours, rmcp_reading(&body), "body: {}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        ours,
+        rmcp_reading(&body),
+        "body: {}",
+        String::from_utf8_lossy(&body)
+    );
     let inputs = INPUTS.fetch_add(1, Ordering::Relaxed) + 1;
     let read = READ.fetch_add(u64::from(read), Ordering::Relaxed) + u64::from(read);
     if inputs % 100_000 == 0 {
-        eprintln!("fast_path_parse: {inputs} inputs, {read} read as tools/call or tools/list by both");
+        eprintln!(
+            "fast_path_parse: {inputs} inputs, {read} read as tools/call or tools/list by both"
+        );
     }
 });

@@ -50,6 +50,7 @@ use rmcp::model::{
 };
 use tower::Service;
 
+use crate::tool_request::ParsedBody;
 use crate::WardenMcp;
 
 /// The response type of rmcp's Streamable HTTP service (and of [`FastPath`]).
@@ -163,13 +164,14 @@ where
         let Some(shared) = &self.shared else {
             return Box::pin(self.inner.call(req));
         };
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
+        let parsed = parts.extensions.remove::<ParsedBody>();
         // `Full` holds the whole body; taking it out does not wait.
         let bytes = match futures::FutureExt::now_or_never(body.clone().collect()) {
             Some(Ok(collected)) => collected.to_bytes(),
             _ => return Box::pin(self.inner.call(Request::from_parts(parts, body))),
         };
-        match shared.plan(&parts, &bytes) {
+        match shared.plan(&parts, &bytes, parsed) {
             Some(plan) => {
                 self.answered.fetch_add(1, Ordering::Relaxed);
                 let shared = shared.clone();
@@ -195,7 +197,14 @@ struct Plan {
 }
 
 impl Shared {
-    fn plan(&self, parts: &http::request::Parts, body: &Bytes) -> Option<Plan> {
+    /// How the fast path answers the request, if it does; `parsed`: the
+    /// body as the MCP layer already read it, if it did.
+    fn plan(
+        &self,
+        parts: &http::request::Parts,
+        body: &Bytes,
+        parsed: Option<ParsedBody>,
+    ) -> Option<Plan> {
         if parts.method != Method::POST
             || !self.host_allowed(parts)
             || !accepts_json_and_sse(&parts.headers)
@@ -204,7 +213,7 @@ impl Shared {
         {
             return None;
         }
-        let request = crate::tool_request::parse_tool_request(body)?;
+        let request = ParsedBody::take_for(parsed, body)?;
         let tool = match &request.request {
             ClientRequest::CallToolRequest(call) => Some(call.params.name.as_ref()),
             ClientRequest::ListToolsRequest(_) => None,

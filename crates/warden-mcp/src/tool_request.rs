@@ -47,6 +47,41 @@ pub fn parse_tool_request(body: &[u8]) -> Option<JsonRpcRequest<ClientRequest>> 
     }
 }
 
+/// A body already read with [`parse_tool_request`], handed on in the request
+/// extensions so the fast path does not read it a second time: the MCP layer
+/// of `warden-tower` reads a POST body once to find the tool (for its scopes)
+/// and passes this along. The fast path uses it only for the very bytes it was
+/// made from ([`ParsedBody::take_for`]); for any other body it parses itself.
+#[derive(Debug, Clone)]
+pub struct ParsedBody {
+    body: bytes::Bytes,
+    request: Option<JsonRpcRequest<ClientRequest>>,
+}
+
+impl ParsedBody {
+    /// Reads `body` ([`parse_tool_request`]).
+    pub fn parse(body: &bytes::Bytes) -> Self {
+        Self {
+            body: body.clone(),
+            request: parse_tool_request(body),
+        }
+    }
+
+    /// The `tools/call` or `tools/list` request the body holds, if it is one.
+    pub fn request(&self) -> Option<&JsonRpcRequest<ClientRequest>> {
+        self.request.as_ref()
+    }
+
+    /// What [`parse_tool_request`] gives for `body`: the reading made
+    /// earlier when `body` is the body it was made from, else a new one.
+    pub fn take_for(this: Option<Self>, body: &[u8]) -> Option<JsonRpcRequest<ClientRequest>> {
+        match this {
+            Some(parsed) if parsed.body == body => parsed.request,
+            _ => parse_tool_request(body),
+        }
+    }
+}
+
 /// rmcp's own reading of `body` through `ClientJsonRpcMessage`, kept to what
 /// [`parse_tool_request`] reads: the reference it is held to (by the tests
 /// here and the `fast_path_parse` fuzz target), not for serving.

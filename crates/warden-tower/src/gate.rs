@@ -6,8 +6,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::request::Parts;
 use http_body_util::{BodyExt, Limited};
+use rmcp::model::ClientRequest;
 use warden_core::mcp_peek::{peek_call, McpCall};
 use warden_core::{Authenticated, BearerGuard, ChallengeContext, Rejection, ToolRegistry};
+use warden_mcp::tool_request::ParsedBody;
 use warden_mcp::InFlight;
 
 use crate::body::BoxError;
@@ -109,6 +111,17 @@ impl Gate {
         match peek_call(body) {
             McpCall::ToolCall(name) => self.scopes_of(Some(&name)),
             McpCall::Other => &[],
+        }
+    }
+
+    /// [`Gate::tool_scopes`] of the body `parsed` was read from: the tool a
+    /// `tools/call` request names when the body parsed as one (the name
+    /// [`peek_call`] finds there too), else what [`peek_call`] finds.
+    pub(crate) fn parsed_tool_scopes(&self, parsed: &ParsedBody, body: &[u8]) -> &[String] {
+        match parsed.request().map(|r| &r.request) {
+            Some(ClientRequest::CallToolRequest(call)) => self.scopes_of(Some(&call.params.name)),
+            Some(_) => &[],
+            None => self.tool_scopes(body),
         }
     }
 

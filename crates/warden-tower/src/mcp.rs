@@ -9,6 +9,7 @@ use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Full};
 use tower::{Layer, Service};
 use warden_core::{BearerGuard, Rejection, ToolRegistry, Transport};
+use warden_mcp::tool_request::ParsedBody;
 use warden_mcp::InFlight;
 
 use crate::body::{boxed, rejection_response, BoxError, McpBody};
@@ -193,7 +194,13 @@ where
         // A 2026-07-28 body read for the header check also names the tool.
         tool_scopes = match crate::headers::check_mcp_headers(&parts.headers, &bytes) {
             Ok(Some(routing)) => gate.scopes_of(routing.tool()),
-            Ok(None) => gate.tool_scopes(&bytes),
+            Ok(None) => {
+                // Read once here, for the scopes and for the fast path after us.
+                let parsed = ParsedBody::parse(&bytes);
+                let scopes = gate.parsed_tool_scopes(&parsed, &bytes);
+                parts.extensions.insert(parsed);
+                scopes
+            }
             Err(rejection) => return Ok(rejection_response(&rejection)),
         };
         crate::headers::lenient_accept(&mut parts.headers);
