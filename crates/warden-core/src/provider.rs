@@ -299,6 +299,11 @@ impl ProviderSet {
         token: &str,
         mut trace: Option<&mut Vec<Check>>,
     ) -> Result<AuthInfo, (String, AuthError)> {
+        if trace.is_none() {
+            if let Some(info) = self.recall(token).await {
+                return Ok(info);
+            }
+        }
         let candidates = match self.route(token) {
             Ok(Route::Issuer(p)) => vec![p],
             Ok(Route::Opaque(list)) => list,
@@ -339,6 +344,21 @@ impl ProviderSet {
             .unwrap_or_else(|| ("none".into(), AuthError::Inactive)))
     }
 
+    /// The answer of the one provider a JWT can route to, when that provider
+    /// already verified this very token ([`Verifier::recall`]): the answer
+    /// routing and [`Verifier::verify`] would give, without decoding the token
+    /// to route it. Only with a single provider, where routing has one
+    /// destination: a token that provider verified routed to it (its `iss`
+    /// is one of the provider's issuers), and routes there again. Opaque
+    /// tokens, which may be tried on several providers, always take the
+    /// regular path.
+    async fn recall(&self, token: &str) -> Option<AuthInfo> {
+        match self.providers.as_slice() {
+            [only] if jwt_peek::looks_like_jwt(token) => only.recall(token).await,
+            _ => None,
+        }
+    }
+
     /// `authorization_servers` for the PRM: every provider's, de-duplicated, in order.
     pub fn authorization_servers(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
@@ -350,5 +370,88 @@ impl ProviderSet {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    use super::*;
+    use crate::ProviderDescriptor;
+
+    /// A JWT provider for `https://idp` that recalls one token and rejects
+    /// everything it is asked to verify, so a test sees which path answered.
+    struct Recalling {
+        descriptor: ProviderDescriptor,
+        known: String,
+    }
+
+    #[async_trait]
+    impl Verifier for Recalling {
+        async fn verify(&self, _token: &str) -> Result<AuthInfo, AuthError> {
+            Err(AuthError::Inactive)
+        }
+        async fn recall(&self, token: &str) -> Option<AuthInfo> {
+            (token == self.known).then(|| AuthInfo {
+                subject: Some("alice".into()),
+                provider: self.descriptor.name.clone(),
+                ..Default::default()
+            })
+        }
+        fn descriptor(&self) -> &ProviderDescriptor {
+            &self.descriptor
+        }
+    }
+
+    fn jwt(iss: &str) -> String {
+        let part = |json: String| URL_SAFE_NO_PAD.encode(json);
+        format!(
+            "{}.{}.c2ln",
+            part(r#"{"alg":"ES256"}"#.into()),
+            part(format!(r#"{{"iss":"{iss}"}}"#))
+        )
+    }
+
+    fn recalling(name: &str, known: &str) -> Arc<dyn Verifier> {
+        Arc::new(Recalling {
+            descriptor: ProviderDescriptor {
+                name: name.into(),
+                kind: "jwt".into(),
+                issuers: vec!["https://idp".into()],
+                ..Default::default()
+            },
+            known: known.into(),
+        })
+    }
+
+    /// With one provider, a JWT it recalls is answered without routing or
+    /// `verify`; with two, or when explaining, routing and `verify` decide.
+    #[tokio::test]
+    async fn a_single_provider_recalls_before_routing() {
+        let token = jwt("https://idp");
+        let one = ProviderSet::new(vec![recalling("a", &token)]);
+        let info = one.verify(&token).await.unwrap();
+        assert_eq!(
+            (info.subject.as_deref(), info.provider.as_str()),
+            (Some("alice"), "a")
+        );
+        // Anything it does not recall takes the regular path.
+        let other = jwt("https://other");
+        let (provider, e) = one.verify(&other).await.unwrap_err();
+        assert_eq!(provider, "none");
+        assert!(matches!(e, AuthError::WrongIssuer { .. }), "{e}");
+        let (_, e) = one.verify(&jwt("https://idp ")).await.unwrap_err();
+        assert!(matches!(e, AuthError::WrongIssuer { .. }), "{e}");
+        let mut trace = Vec::new();
+        let (provider, e) = one.run(&token, Some(&mut trace)).await.unwrap_err();
+        assert_eq!((provider.as_str(), e), ("a", AuthError::Inactive));
+        let two = ProviderSet::new(vec![recalling("a", &token), recalling("b", &token)]);
+        let (provider, e) = two.verify(&token).await.unwrap_err();
+        assert_eq!((provider.as_str(), e), ("a", AuthError::Inactive));
     }
 }

@@ -106,6 +106,17 @@ pub trait Verifier: Send + Sync {
     /// Verifies `token` and returns the caller's identity.
     async fn verify(&self, token: &str) -> Result<AuthInfo, AuthError>;
 
+    /// The identity this provider verified `token` as earlier and would
+    /// verify it as now (a verified-token cache hit whose checks still pass),
+    /// found without any other work: no parsing, no key lookup, no outbound
+    /// call. `None` when it has no such answer; the caller then routes the
+    /// token and calls [`Verifier::verify`], which decides (and counts the
+    /// cache lookup). When this answers, it counts as the cache hit `verify`
+    /// would have counted. The default has no answer.
+    async fn recall(&self, _token: &str) -> Option<AuthInfo> {
+        None
+    }
+
     /// Static facts: name, kind, owned issuers, opaque support.
     fn descriptor(&self) -> &ProviderDescriptor;
 

@@ -156,6 +156,18 @@ impl<V: Clone + Send + Sync + 'static> TokenCache<V> {
         found
     }
 
+    /// What `accept` makes of the cached value for `token`, when there is one
+    /// and `accept` takes it: then it counts (and is reported) as a hit. When
+    /// there is none, or `accept` declines it, nothing is counted or changed:
+    /// the caller goes on to [`TokenCache::get`], which counts that lookup.
+    /// For a shortcut taken only when the answer is already known.
+    pub async fn recall<R>(&self, token: &str, accept: impl FnOnce(&V) -> Option<R>) -> Option<R> {
+        let entry = self.cache.get(&token_hash(token)).await?;
+        let answer = accept(&entry.value)?;
+        self.record(true);
+        Some(answer)
+    }
+
     /// Stores `value` for `token` for `ttl`.
     pub async fn insert(&self, token: &str, value: V, ttl: Duration) {
         self.cache
@@ -272,6 +284,22 @@ mod tests {
             seen.iter().map(|l| l.2).collect::<Vec<_>>(),
             [false, false, true, false]
         );
+    }
+
+    #[tokio::test]
+    async fn recall_counts_only_the_answers_it_gives() {
+        let lookups = Arc::new(Lookups::default());
+        let cache = TokenCache::new("verified", "p", 10, lookups.clone());
+        assert_eq!(cache.recall("t", |v: &u8| Some(*v)).await, None);
+        cache.insert("t", 7, MINUTE).await;
+        assert_eq!(cache.recall("t", |_| None::<u8>).await, None);
+        assert_eq!(cache.recall("t", |v| Some(*v + 1)).await, Some(8));
+        // A declined entry stays for `get` to judge (and count).
+        assert_eq!(cache.get("t", |_| true).await, Some(7));
+        let stats = cache.stats();
+        assert_eq!((stats.hits, stats.misses), (2, 0));
+        let seen = lookups.0.lock().unwrap().clone();
+        assert_eq!(seen.iter().map(|l| l.2).collect::<Vec<_>>(), [true, true]);
     }
 
     #[tokio::test]

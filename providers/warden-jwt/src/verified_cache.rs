@@ -143,6 +143,27 @@ impl VerifiedCache {
         cache.get(token, usable).await?.identity(self.complete)
     }
 
+    /// [`VerifiedCache::get`] when its answer is one `accept` takes (counted as
+    /// a hit); otherwise nothing is counted or dropped (see
+    /// [`TokenCache::recall`]).
+    pub(crate) async fn recall(
+        &self,
+        token: &str,
+        usable: impl FnOnce(&Verified) -> bool,
+        accept: impl FnOnce(&AuthInfo) -> bool,
+    ) -> Option<AuthInfo> {
+        let cache = self.cache.as_ref()?;
+        cache
+            .recall(token, |verified| {
+                if !usable(verified) {
+                    return None;
+                }
+                let identity = verified.identity(self.complete)?;
+                accept(&identity).then_some(identity)
+            })
+            .await
+    }
+
     /// Remembers that `token` was verified as `identity` by key `kid` with
     /// `alg`, until `min(ttl, exp − now)`.
     pub(crate) async fn insert(

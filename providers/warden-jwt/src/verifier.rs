@@ -408,6 +408,17 @@ impl Verifier for JwtVerifier {
         self.run(token, &mut Trace(None), true).await
     }
 
+    /// A verified-cache hit that [`Verifier::verify`] would accept as it is:
+    /// key still held, times still valid.
+    async fn recall(&self, token: &str) -> Option<AuthInfo> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return None;
+        }
+        let usable = |v: &Verified| self.keys.holds(v.kid(), v.alg());
+        let valid = |info: &AuthInfo| self.check_cached(info, now_unix()).is_ok();
+        self.cache.recall(token, usable, valid).await
+    }
+
     fn descriptor(&self) -> &ProviderDescriptor {
         &self.descriptor
     }
@@ -479,6 +490,24 @@ mod tests {
             v.verify("stale").await.unwrap_err(),
             AuthError::Expired { exp: now - 100 }
         );
+        // `recall` gives what `verify` accepts, and nothing for the rest.
+        assert_eq!(
+            v.recall("fresh").await.unwrap(),
+            v.verify("fresh").await.unwrap()
+        );
+        assert_eq!(v.recall("stale").await, None);
+        assert_eq!(v.recall("never-seen").await, None);
+        // An entry whose key is gone is `verify`'s to drop.
+        let claims = json!({"sub": "bob", "exp": now + 100});
+        let info = v.identity(claims.as_object().unwrap().clone());
+        v.cache
+            .insert("rotated", &info, (Some("gone"), Algorithm::EdDSA), now)
+            .await;
+        assert_eq!(v.recall("rotated").await, None);
+        let stats = v.status().caches;
+        // verify("fresh") twice, verify("stale") (found, then expired) and
+        // recall("fresh"); the recalls that gave nothing count nothing.
+        assert_eq!((stats[0].hits, stats[0].misses), (4, 0), "{stats:?}");
     }
 
     #[test]

@@ -357,6 +357,14 @@ impl Verifier for LogtoVerifier {
         self.verify_opaque(token).await
     }
 
+    /// The JWT verifier's cached answer (opaque tokens have none here).
+    async fn recall(&self, token: &str) -> Option<AuthInfo> {
+        if jwt_peek::looks_like_jwt(token) {
+            return self.jwt.recall(token).await;
+        }
+        None
+    }
+
     fn descriptor(&self) -> &ProviderDescriptor {
         &self.descriptor
     }
