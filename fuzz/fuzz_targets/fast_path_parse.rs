@@ -8,8 +8,10 @@
 //! id, params, `_meta`); for anything else it declines.
 //!
 //! Where the fast parse reads a `tools/call`, `warden_core::mcp_peek::peek_call`
-//! finds the same tool name (and no tool for `tools/list`): the MCP layer takes
-//! a tool's scopes from the one or the other.
+//! finds the same tool name (and no tool for `tools/list`), and
+//! `peek_routing` the routing fields `ParsedBody::routing` gives: the MCP
+//! layer takes a tool's scopes and the `Mcp-Method`/`Mcp-Name` check from the
+//! one or the other.
 //!
 //! When the first byte's high bit is set, the rest of the input is wrapped in
 //! a request (method, id kind, `_meta` and stray members chosen by the first
@@ -22,8 +24,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use libfuzzer_sys::fuzz_target;
 use rmcp::model::ClientRequest;
-use warden_core::mcp_peek::{peek_call, McpCall};
-use warden_mcp::tool_request::{parse_tool_request, rmcp_tool_request};
+use warden_core::mcp_peek::{peek_call, peek_routing, McpCall};
+use warden_mcp::tool_request::{parse_tool_request, rmcp_tool_request, ParsedBody};
 
 fn rmcp_reading(body: &[u8]) -> Option<String> {
     rmcp_tool_request(body).map(|r| serde_json::to_string(&r).expect("serialisable"))
@@ -91,6 +93,17 @@ fuzz_target!(|data: &[u8]| {
             String::from_utf8_lossy(&body)
         ),
         None => {}
+    }
+    // The header check takes `Mcp-Method`/`Mcp-Name` from that reading too
+    // (`ParsedBody::routing`): the fields `peek_routing` reads.
+    let reading = ParsedBody::parse(&bytes::Bytes::copy_from_slice(&body));
+    if let Some(routing) = reading.routing() {
+        assert_eq!(
+            Some(routing),
+            peek_routing(&body),
+            "body: {}",
+            String::from_utf8_lossy(&body)
+        );
     }
     let ours = parsed.map(|r| serde_json::to_string(&r).expect("serialisable"));
     let read = ours.is_some();

@@ -72,6 +72,24 @@ impl ParsedBody {
         self.request.as_ref()
     }
 
+    /// The routing fields of the request it holds, as
+    /// [`peek_routing`](warden_core::mcp_peek::peek_routing) reads them from
+    /// the same body (held to that by the `fast_path_parse` fuzz target).
+    pub fn routing(&self) -> Option<warden_core::mcp_peek::Routing> {
+        let request = self.request.as_ref()?;
+        let (method, name) = match &request.request {
+            ClientRequest::CallToolRequest(call) => {
+                ("tools/call", Some(call.params.name.to_string()))
+            }
+            _ => ("tools/list", None),
+        };
+        Some(warden_core::mcp_peek::Routing {
+            method: Some(method.to_owned()),
+            name,
+            id: serde_json::to_value(&request.id).ok()?,
+        })
+    }
+
     /// What [`parse_tool_request`] gives for `body`: the reading made
     /// earlier when `body` is the body it was made from, else a new one.
     pub fn take_for(this: Option<Self>, body: &[u8]) -> Option<JsonRpcRequest<ClientRequest>> {

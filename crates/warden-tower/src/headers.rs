@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use http::{header, HeaderMap, HeaderValue};
 use warden_core::mcp_peek::{peek_routing, Routing};
 use warden_core::Rejection;
+use warden_mcp::tool_request::ParsedBody;
 
 /// `Mcp-Method`: the JSON-RPC method of a POST (MCP 2026-07-28).
 pub const MCP_METHOD: &str = "mcp-method";
@@ -54,15 +55,21 @@ fn mirrors_body(headers: &HeaderMap) -> bool {
 /// body's routing fields when it read them (a 2026-07-28 request whose body is
 /// one JSON-RPC message), so the caller need not look again; requests of
 /// earlier revisions, and bodies that are not one JSON-RPC message, pass
-/// unread (`Ok(None)`: the MCP service answers them).
+/// unread (`Ok(None)`: the MCP service answers them). `parsed`: the same body
+/// already read as a `tools/call` or `tools/list` request, if it was; its
+/// routing fields are the ones [`peek_routing`] would read.
 pub(crate) fn check_mcp_headers(
     headers: &HeaderMap,
     body: &[u8],
+    parsed: Option<&ParsedBody>,
 ) -> Result<Option<Routing>, Rejection> {
     if !mirrors_body(headers) {
         return Ok(None);
     }
-    let Some(routing) = peek_routing(body) else {
+    let Some(routing) = parsed
+        .and_then(ParsedBody::routing)
+        .or_else(|| peek_routing(body))
+    else {
         return Ok(None);
     };
     check_routing(headers, &routing)?;
@@ -163,7 +170,11 @@ mod tests {
     }
 
     fn check(h: &HeaderMap, body: &[u8]) -> Result<(), Rejection> {
-        check_mcp_headers(h, body).map(drop)
+        let parsed = ParsedBody::parse(&bytes::Bytes::copy_from_slice(body));
+        let with = check_mcp_headers(h, body, Some(&parsed));
+        let without = check_mcp_headers(h, body, None);
+        assert_eq!(with, without, "{}", String::from_utf8_lossy(body));
+        without.map(drop)
     }
 
     fn mismatch(h: &HeaderMap, body: &[u8]) -> Option<String> {

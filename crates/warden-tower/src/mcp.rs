@@ -192,17 +192,15 @@ where
             Err(rejection) => return Ok(rejection_response(&rejection)),
         };
         // A 2026-07-28 body read for the header check also names the tool.
-        tool_scopes = match crate::headers::check_mcp_headers(&parts.headers, &bytes) {
+        // Read once here: for the header check, the scopes, and the fast path after us.
+        let parsed = ParsedBody::parse(&bytes);
+        tool_scopes = match crate::headers::check_mcp_headers(&parts.headers, &bytes, Some(&parsed))
+        {
             Ok(Some(routing)) => gate.scopes_of(routing.tool()),
-            Ok(None) => {
-                // Read once here, for the scopes and for the fast path after us.
-                let parsed = ParsedBody::parse(&bytes);
-                let scopes = gate.parsed_tool_scopes(&parsed, &bytes);
-                parts.extensions.insert(parsed);
-                scopes
-            }
+            Ok(None) => gate.parsed_tool_scopes(&parsed, &bytes),
             Err(rejection) => return Ok(rejection_response(&rejection)),
         };
+        parts.extensions.insert(parsed);
         crate::headers::lenient_accept(&mut parts.headers);
         bytes
     } else {
