@@ -41,7 +41,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use http::header::{ACCEPT, CONTENT_TYPE, HOST};
-use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderName, Method, Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use rmcp::model::{
@@ -56,9 +56,10 @@ use crate::WardenMcp;
 /// The response type of rmcp's Streamable HTTP service (and of [`FastPath`]).
 pub type McpResponse = Response<BoxBody<Bytes, Infallible>>;
 
-const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
-const METHOD_HEADER: &str = "mcp-method";
-const NAME_HEADER: &str = "mcp-name";
+// Header names as `HeaderName`s: a lookup by `&str` parses the name every time.
+const PROTOCOL_VERSION_HEADER: HeaderName = HeaderName::from_static("mcp-protocol-version");
+const METHOD_HEADER: HeaderName = HeaderName::from_static("mcp-method");
+const NAME_HEADER: HeaderName = HeaderName::from_static("mcp-name");
 const JSON: &str = "application/json";
 const EVENT_STREAM: &str = "text/event-stream";
 
@@ -219,7 +220,7 @@ impl Shared {
             ClientRequest::ListToolsRequest(_) => None,
             _ => return None,
         };
-        let header_version = match occurrence(&parts.headers, PROTOCOL_VERSION_HEADER) {
+        let header_version = match occurrence(&parts.headers, &PROTOCOL_VERSION_HEADER) {
             Occurrence::Absent => None,
             Occurrence::Once(value) => Some(value.to_str().ok()?),
             Occurrence::Repeated => return None,
@@ -272,7 +273,7 @@ impl Shared {
             ClientRequest::CallToolRequest(_) => "tools/call",
             _ => "tools/list",
         };
-        let Some(value) = once(headers, METHOD_HEADER) else {
+        let Some(value) = once(headers, &METHOD_HEADER) else {
             return false;
         };
         if value.to_str().ok() != Some(method) {
@@ -284,7 +285,7 @@ impl Shared {
                 if self.annotated.contains(name) {
                     return false;
                 }
-                let Some(value) = once(headers, NAME_HEADER) else {
+                let Some(value) = once(headers, &NAME_HEADER) else {
                     return false;
                 };
                 value
@@ -415,7 +416,7 @@ enum Occurrence<'h> {
     Repeated,
 }
 
-fn occurrence<'h>(headers: &'h HeaderMap, name: &str) -> Occurrence<'h> {
+fn occurrence<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Occurrence<'h> {
     let mut values = headers.get_all(name).iter();
     match (values.next(), values.next()) {
         (None, _) => Occurrence::Absent,
@@ -425,7 +426,7 @@ fn occurrence<'h>(headers: &'h HeaderMap, name: &str) -> Occurrence<'h> {
 }
 
 /// The value of a header that appears exactly once.
-fn once<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h http::HeaderValue> {
+fn once<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h http::HeaderValue> {
     match occurrence(headers, name) {
         Occurrence::Once(value) => Some(value),
         _ => None,
@@ -454,7 +455,7 @@ fn accepts_json_and_sse(headers: &HeaderMap) -> bool {
 
 /// Exactly one `Content-Type`, whose essence is `application/json`.
 fn json_content_type(headers: &HeaderMap) -> bool {
-    let Some(value) = once(headers, CONTENT_TYPE.as_str()) else {
+    let Some(value) = once(headers, &CONTENT_TYPE) else {
         return false;
     };
     value.to_str().is_ok_and(|v| {

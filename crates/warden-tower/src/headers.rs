@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use http::{header, HeaderMap, HeaderValue};
+use http::{header, HeaderMap, HeaderName, HeaderValue};
 use warden_core::mcp_peek::{peek_routing, Routing};
 use warden_core::Rejection;
 use warden_mcp::tool_request::ParsedBody;
@@ -35,6 +35,12 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
+// The same names as `HeaderName`s, for lookups (a lookup by `&str` parses
+// the name every time).
+const MCP_METHOD_NAME: HeaderName = HeaderName::from_static(MCP_METHOD);
+const MCP_NAME_NAME: HeaderName = HeaderName::from_static(MCP_NAME);
+const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
+
 /// The first protocol revision whose POSTs mirror the body in headers.
 const HEADERS_SINCE: &str = "2026-07-28";
 
@@ -42,7 +48,7 @@ const HEADERS_SINCE: &str = "2026-07-28";
 /// body in `Mcp-Method`/`Mcp-Name`).
 fn mirrors_body(headers: &HeaderMap) -> bool {
     headers
-        .get("mcp-protocol-version")
+        .get(MCP_PROTOCOL_VERSION)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim() >= HEADERS_SINCE)
 }
@@ -85,7 +91,7 @@ fn check_routing(headers: &HeaderMap, routing: &Routing) -> Result<(), Rejection
         message,
         id: routing.id.clone(),
     };
-    match headers.get(MCP_METHOD).map(|v| v.to_str()) {
+    match headers.get(MCP_METHOD_NAME).map(|v| v.to_str()) {
         None => return Err(mismatch("missing required Mcp-Method header".into())),
         Some(Ok(value)) if value == method => {}
         Some(value) => {
@@ -98,7 +104,10 @@ fn check_routing(headers: &HeaderMap, routing: &Routing) -> Result<(), Rejection
     let Some(name) = routing.name.as_deref() else {
         return Ok(());
     };
-    match headers.get(MCP_NAME).map(|v| decode_name(v.as_bytes())) {
+    match headers
+        .get(MCP_NAME_NAME)
+        .map(|v| decode_name(v.as_bytes()))
+    {
         None => Err(mismatch(format!(
             "missing required Mcp-Name header for `{method}`"
         ))),

@@ -5,7 +5,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http::{header, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Full};
 use tower::{Layer, Service};
 use warden_core::{BearerGuard, Rejection, ToolRegistry, Transport};
@@ -17,7 +17,7 @@ use crate::gate::Gate;
 use crate::held::HeldBody;
 use crate::{RateLimit, SessionBindings};
 
-const SESSION_HEADER: &str = "mcp-session-id";
+const SESSION_HEADER: HeaderName = HeaderName::from_static("mcp-session-id");
 
 /// Puts warden's MCP request path in front of an MCP service (rmcp's
 /// `StreamableHttpService`):
@@ -166,7 +166,7 @@ where
     let principal = Arc::new(pending.info().principal());
     let session = parts
         .headers
-        .get(SESSION_HEADER)
+        .get(&SESSION_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     if let Some(sid) = &session {
@@ -241,7 +241,7 @@ where
         None => {
             if let Some(sid) = head
                 .headers
-                .get(SESSION_HEADER)
+                .get(&SESSION_HEADER)
                 .and_then(|v| v.to_str().ok())
             {
                 gate.sessions.bind(sid.to_owned(), principal);

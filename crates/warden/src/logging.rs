@@ -21,6 +21,9 @@ use crate::error::HostError;
 use crate::log_writer::{BatchWriter, BatchWriterGuard};
 use crate::telemetry::TelemetryConfig;
 
+/// [`TRACEPARENT`] as a `HeaderName` (a lookup by `&str` parses the name).
+const TRACEPARENT_HEADER: poem::http::HeaderName = poem::http::HeaderName::from_static(TRACEPARENT);
+
 /// Installs the global subscriber (once per process; a later call installs
 /// nothing and its flusher thread ends with its guard). Keep the returned guard
 /// until the process ends: dropping it writes out buffered lines and stops the
@@ -182,7 +185,7 @@ impl<E: Endpoint> Endpoint for AccessLogEndpoint<E> {
         let id = request_id.to_str().unwrap_or_default();
         let header_trace = req
             .headers()
-            .get(TRACEPARENT)
+            .get(TRACEPARENT_HEADER)
             .and_then(|v| v.to_str().ok())
             .and_then(TraceParent::parse);
         // A POST may name its trace context in its body (`params._meta`): the MCP
