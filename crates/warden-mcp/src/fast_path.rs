@@ -163,6 +163,9 @@ where
 
     fn call(&mut self, req: Request<Full<Bytes>>) -> Self::Future {
         let Some(shared) = &self.shared else {
+            // rmcp copies the request's extensions into its handler context.
+            let mut req = req;
+            req.extensions_mut().remove::<ParsedBody>();
             return Box::pin(self.inner.call(req));
         };
         let (mut parts, body) = req.into_parts();
