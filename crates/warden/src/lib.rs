@@ -12,6 +12,7 @@ pub mod config;
 mod env_layer;
 pub mod error;
 pub mod limits;
+pub mod log_fields;
 pub mod log_writer;
 pub mod logging;
 pub mod request_id;

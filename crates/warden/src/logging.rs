@@ -18,6 +18,7 @@ use warden_mcp::trace::SPAN_TARGET;
 
 use crate::config::{LogConfig, LogFormat};
 use crate::error::HostError;
+use crate::log_fields::PlainFields;
 use crate::log_writer::{BatchWriter, BatchWriterGuard};
 use crate::telemetry::TelemetryConfig;
 
@@ -41,7 +42,7 @@ pub fn init(config: &LogConfig) -> Result<BatchWriterGuard, HostError> {
             .flatten_event(true)
             .with_current_span(false)
             .try_init(),
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Text => builder.fmt_fields(PlainFields).try_init(),
     };
     Ok(guard)
 }
@@ -89,7 +90,7 @@ pub fn init_with_telemetry(
                 .flatten_event(true)
                 .with_current_span(false)
                 .boxed(),
-            LogFormat::Text => fmt.boxed(),
+            LogFormat::Text => fmt.fmt_fields(PlainFields).boxed(),
         };
         let registry = tracing_subscriber::registry().with(fmt.with_filter(log_filter(log)));
         let (otel, exporter) = crate::telemetry::layer(telemetry)?
