@@ -161,10 +161,9 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request<Full<Bytes>>) -> Self::Future {
+    fn call(&mut self, mut req: Request<Full<Bytes>>) -> Self::Future {
         let Some(shared) = &self.shared else {
             // rmcp copies the request's extensions into its handler context.
-            let mut req = req;
             req.extensions_mut().remove::<ParsedBody>();
             return Box::pin(self.inner.call(req));
         };

@@ -191,7 +191,6 @@ where
             Ok(b) => b,
             Err(rejection) => return Ok(rejection_response(&rejection)),
         };
-        // A 2026-07-28 body read for the header check also names the tool.
         // Read once here: for the header check, the scopes, and the fast path after us.
         let parsed = ParsedBody::parse(&bytes);
         tool_scopes = match crate::headers::check_mcp_headers(&parts.headers, &bytes, Some(&parsed))

@@ -344,6 +344,12 @@ impl JwtVerifier {
     }
 
     /// The lifetime checks re-run on a cached identity.
+    /// Whether the key a cached verdict was reached with is still held (an
+    /// entry whose key rotated out no longer answers).
+    fn key_held(&self, verified: &Verified) -> bool {
+        self.keys.holds(verified.kid(), verified.alg())
+    }
+
     fn check_cached(&self, info: &AuthInfo, now: i64) -> Result<(), AuthError> {
         let nbf = numeric_claim(&info.claims, "nbf")?;
         let iat = numeric_claim(&info.claims, "iat")?;
@@ -365,8 +371,7 @@ impl JwtVerifier {
             return Err(e);
         }
         if use_cache {
-            let usable = |v: &Verified| self.keys.holds(v.kid(), v.alg());
-            if let Some(info) = self.cache.get(token, usable).await {
+            if let Some(info) = self.cache.get(token, |v| self.key_held(v)).await {
                 self.check_cached(&info, now_unix())?;
                 return Ok(info);
             }
@@ -414,9 +419,8 @@ impl Verifier for JwtVerifier {
         if token.len() > MAX_TOKEN_BYTES {
             return None;
         }
-        let usable = |v: &Verified| self.keys.holds(v.kid(), v.alg());
         let valid = |info: &AuthInfo| self.check_cached(info, now_unix()).is_ok();
-        self.cache.recall(token, usable, valid).await
+        self.cache.recall(token, |v| self.key_held(v), valid).await
     }
 
     fn descriptor(&self) -> &ProviderDescriptor {
