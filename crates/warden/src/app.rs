@@ -303,7 +303,7 @@ impl App {
         let mcp = mcp_endpoint(tower::Layer::layer(&self.mcp_layer(), service)).with(
             OriginPolicy::new(&cfg.server.public_url, &cfg.server.allowed_origins),
         );
-        let mcp = Arc::new(mcp.map_to_response().boxed());
+        let mcp = Arc::new(mcp);
         let path = cfg.server.mcp_path.clone();
         let mut route = Route::new()
             .at(&path, ArcEndpoint(mcp.clone()))
@@ -416,12 +416,13 @@ impl App {
     }
 }
 
-/// Shares one endpoint between several paths.
-struct ArcEndpoint(Arc<poem::endpoint::BoxEndpoint<'static, Response>>);
+/// Shares one endpoint between several paths (without boxing it again: the
+/// route boxes each path's endpoint once).
+struct ArcEndpoint<E>(Arc<E>);
 
-impl Endpoint for ArcEndpoint {
-    type Output = Response;
-    async fn call(&self, req: poem::Request) -> poem::Result<Response> {
+impl<E: Endpoint> Endpoint for ArcEndpoint<E> {
+    type Output = E::Output;
+    async fn call(&self, req: poem::Request) -> poem::Result<E::Output> {
         self.0.call(req).await
     }
 }
