@@ -50,16 +50,13 @@ use rmcp::model::{
 };
 use tower::Service;
 
+use crate::headers;
 use crate::tool_request::ParsedBody;
 use crate::WardenMcp;
 
 /// The response type of rmcp's Streamable HTTP service (and of [`FastPath`]).
 pub type McpResponse = Response<BoxBody<Bytes, Infallible>>;
 
-// Header names as `HeaderName`s: a lookup by `&str` parses the name every time.
-const PROTOCOL_VERSION_HEADER: HeaderName = HeaderName::from_static("mcp-protocol-version");
-const METHOD_HEADER: HeaderName = HeaderName::from_static("mcp-method");
-const NAME_HEADER: HeaderName = HeaderName::from_static("mcp-name");
 const JSON: &str = "application/json";
 const EVENT_STREAM: &str = "text/event-stream";
 
@@ -222,7 +219,7 @@ impl Shared {
             ClientRequest::ListToolsRequest(_) => None,
             _ => return None,
         };
-        let header_version = match occurrence(&parts.headers, &PROTOCOL_VERSION_HEADER) {
+        let header_version = match occurrence(&parts.headers, &headers::PROTOCOL_VERSION) {
             Occurrence::Absent => None,
             Occurrence::Once(value) => Some(value.to_str().ok()?),
             Occurrence::Repeated => return None,
@@ -275,7 +272,7 @@ impl Shared {
             ClientRequest::CallToolRequest(_) => "tools/call",
             _ => "tools/list",
         };
-        let Some(value) = once(headers, &METHOD_HEADER) else {
+        let Some(value) = once(headers, &headers::METHOD) else {
             return false;
         };
         if value.to_str().ok() != Some(method) {
@@ -287,7 +284,7 @@ impl Shared {
                 if self.annotated.contains(name) {
                     return false;
                 }
-                let Some(value) = once(headers, &NAME_HEADER) else {
+                let Some(value) = once(headers, &headers::NAME) else {
                     return false;
                 };
                 value

@@ -24,6 +24,7 @@
 
 mod fast_path;
 mod handler;
+pub mod headers;
 mod in_flight;
 mod service;
 pub mod tool_request;

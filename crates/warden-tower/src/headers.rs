@@ -2,14 +2,17 @@
 
 use std::borrow::Cow;
 
-use http::{header, HeaderMap, HeaderName, HeaderValue};
+use http::{header, HeaderMap, HeaderValue};
 use warden_core::mcp_peek::{peek_routing, Routing};
 use warden_core::Rejection;
+use warden_mcp::headers::{METHOD, NAME, PROTOCOL_VERSION};
 use warden_mcp::tool_request::ParsedBody;
 
-/// `Mcp-Method`: the JSON-RPC method of a POST (MCP 2026-07-28).
+/// `Mcp-Method`: the JSON-RPC method of a POST (MCP 2026-07-28); as a
+/// `HeaderName`: [`warden_mcp::headers::METHOD`].
 pub const MCP_METHOD: &str = "mcp-method";
-/// `Mcp-Name`: the tool or prompt name, or resource URI, of a POST (MCP 2026-07-28).
+/// `Mcp-Name`: the tool or prompt name, or resource URI, of a POST (MCP 2026-07-28);
+/// as a `HeaderName`: [`warden_mcp::headers::NAME`].
 pub const MCP_NAME: &str = "mcp-name";
 
 /// Some clients accept only `application/json` or only `text/event-stream`;
@@ -35,12 +38,6 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
-// The same names as `HeaderName`s, for lookups (a lookup by `&str` parses
-// the name every time).
-const MCP_METHOD_NAME: HeaderName = HeaderName::from_static(MCP_METHOD);
-const MCP_NAME_NAME: HeaderName = HeaderName::from_static(MCP_NAME);
-const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
-
 /// The first protocol revision whose POSTs mirror the body in headers.
 const HEADERS_SINCE: &str = "2026-07-28";
 
@@ -48,7 +45,7 @@ const HEADERS_SINCE: &str = "2026-07-28";
 /// body in `Mcp-Method`/`Mcp-Name`).
 fn mirrors_body(headers: &HeaderMap) -> bool {
     headers
-        .get(MCP_PROTOCOL_VERSION)
+        .get(PROTOCOL_VERSION)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim() >= HEADERS_SINCE)
 }
@@ -91,7 +88,7 @@ fn check_routing(headers: &HeaderMap, routing: &Routing) -> Result<(), Rejection
         message,
         id: routing.id.clone(),
     };
-    match headers.get(MCP_METHOD_NAME).map(|v| v.to_str()) {
+    match headers.get(METHOD).map(|v| v.to_str()) {
         None => return Err(mismatch("missing required Mcp-Method header".into())),
         Some(Ok(value)) if value == method => {}
         Some(value) => {
@@ -104,10 +101,7 @@ fn check_routing(headers: &HeaderMap, routing: &Routing) -> Result<(), Rejection
     let Some(name) = routing.name.as_deref() else {
         return Ok(());
     };
-    match headers
-        .get(MCP_NAME_NAME)
-        .map(|v| decode_name(v.as_bytes()))
-    {
+    match headers.get(NAME).map(|v| decode_name(v.as_bytes())) {
         None => Err(mismatch(format!(
             "missing required Mcp-Name header for `{method}`"
         ))),
@@ -192,6 +186,12 @@ mod tests {
             Err(Rejection::HeaderMismatch { message, .. }) => Some(message),
             Err(other) => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn the_public_names_are_the_header_names_looked_up() {
+        assert_eq!(MCP_METHOD, METHOD.as_str());
+        assert_eq!(MCP_NAME, NAME.as_str());
     }
 
     #[test]

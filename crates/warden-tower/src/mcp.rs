@@ -5,10 +5,11 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use http::{header, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Full};
 use tower::{Layer, Service};
 use warden_core::{BearerGuard, Rejection, ToolRegistry, Transport};
+use warden_mcp::headers::SESSION_ID;
 use warden_mcp::tool_request::ParsedBody;
 use warden_mcp::InFlight;
 
@@ -16,8 +17,6 @@ use crate::body::{boxed, rejection_response, BoxError, McpBody};
 use crate::gate::Gate;
 use crate::held::HeldBody;
 use crate::{RateLimit, SessionBindings};
-
-const SESSION_HEADER: HeaderName = HeaderName::from_static("mcp-session-id");
 
 /// Puts warden's MCP request path in front of an MCP service (rmcp's
 /// `StreamableHttpService`):
@@ -166,7 +165,7 @@ where
     let principal = Arc::new(pending.info().principal());
     let session = parts
         .headers
-        .get(&SESSION_HEADER)
+        .get(&SESSION_ID)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     if let Some(sid) = &session {
@@ -238,11 +237,7 @@ where
     };
     match &session {
         None => {
-            if let Some(sid) = head
-                .headers
-                .get(&SESSION_HEADER)
-                .and_then(|v| v.to_str().ok())
-            {
+            if let Some(sid) = head.headers.get(&SESSION_ID).and_then(|v| v.to_str().ok()) {
                 gate.sessions.bind(sid.to_owned(), principal);
             }
         }
