@@ -220,9 +220,15 @@ impl LegacySse {
             Err(_) => return rejection_response(&Rejection::NotJsonRpc),
         };
         if let ClientJsonRpcMessage::Request(request) = &mut message {
-            // Tools read the caller from the HTTP request parts, as on Streamable HTTP.
+            // Tools read the caller from the HTTP request parts, as on Streamable HTTP,
+            // and hang their span under this POST's (the session's task runs them, where
+            // the current span is not the request's). The POST is answered 202 at once,
+            // so its span ends with the call it carried.
             let mut parts = parts;
             parts.extensions.insert(info);
+            parts
+                .extensions
+                .insert(warden_mcp::trace::ParentSpan(tracing::Span::current()));
             request.request.extensions_mut().insert(parts);
         }
         let mut inbox = session.inbox.clone();

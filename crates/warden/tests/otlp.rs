@@ -98,6 +98,79 @@ async fn call_whoami(
     resp
 }
 
+/// The `data` of the next event on an SSE answer (`buf` keeps what was read
+/// past it).
+async fn next_event(stream: &mut reqwest::Response, buf: &mut String) -> String {
+    let read = async {
+        loop {
+            if let Some(end) = buf.find("\n\n") {
+                let block: String = buf.drain(..end + 2).collect();
+                let data: String = block
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data:"))
+                    .map(str::trim_start)
+                    .collect();
+                if !data.is_empty() {
+                    return data;
+                }
+                continue;
+            }
+            let chunk = stream
+                .chunk()
+                .await
+                .unwrap()
+                .expect("the stream stays open");
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("an event within 10 s")
+}
+
+/// `tools/call whoami` over the legacy HTTP+SSE transport (MCP 2024-11-05):
+/// `GET /sse`, `initialize`, then the call POSTed with the `traceparent`
+/// header `header`; the answer arrives on the stream.
+async fn legacy_whoami(running: &warden::Running, token: &str, header: &str) {
+    let http = reqwest::Client::new();
+    let mut stream = http
+        .get(format!("http://{}/sse", running.addr))
+        .bearer_auth(token)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut buf = String::new();
+    let endpoint = next_event(&mut stream, &mut buf).await;
+    let messages = format!("http://{}{endpoint}", running.addr);
+    let post = |body: Value, traceparent: Option<&str>| {
+        let mut req = http
+            .post(&messages)
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(tp) = traceparent {
+            req = req.header("traceparent", tp);
+        }
+        req.send()
+    };
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2024-11-05", "capabilities": {},
+        "clientInfo": {"name": "otlp-test", "version": "0"}}});
+    assert_eq!(post(init, None).await.unwrap().status(), 202);
+    let reply: Value = serde_json::from_str(&next_event(&mut stream, &mut buf).await).unwrap();
+    assert_eq!(reply["id"], 1, "{reply}");
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    assert_eq!(post(initialized, None).await.unwrap().status(), 202);
+    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": "whoami", "arguments": {}}});
+    assert_eq!(post(call, Some(header)).await.unwrap().status(), 202);
+    let reply: Value = serde_json::from_str(&next_event(&mut stream, &mut buf).await).unwrap();
+    assert_eq!(reply["id"], 2, "{reply}");
+    assert_eq!(reply["result"]["isError"], false, "{reply}");
+}
+
 /// One exported span, flattened.
 #[derive(Debug, Clone)]
 struct Span {
@@ -251,12 +324,19 @@ async fn tools_call_spans_reach_the_collector() {
         running.shutdown().await;
         tokens.push((token, header, meta, both_header, both_meta));
     }
+    // The legacy HTTP+SSE transport: the session's task runs the tool.
+    let legacy = "e00000000000000000000000000000e5";
+    let (running, _dir) = host(true).await;
+    let legacy_token = token(&running);
+    legacy_whoami(&running, &legacy_token, &tp(legacy, p)).await;
+    running.shutdown().await;
 
     guard.flush();
     let mut all = Vec::new();
     for _ in 0..100 {
         all = spans(&received);
-        if all.len() >= 2 * (4 + 4 + 4) {
+        let legacy_tool = all.iter().any(|s| s.trace_id == legacy && s.name == "tool");
+        if all.len() >= 2 * (4 + 4 + 4) + 4 && legacy_tool {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -296,7 +376,25 @@ async fn tools_call_spans_reach_the_collector() {
             assert!(!exported.contains(part), "a token part was exported");
         }
     }
+    // Legacy: the POST's request span is in the caller's trace, and the tool
+    // span hangs under it although the session's task ran the tool.
+    let request = one(&all, legacy, "request");
+    assert_eq!(request.parent, p, "the caller's span is the parent");
+    assert_eq!(request.str_attr("http.route"), Some("/messages"));
+    let guard_span = one(&all, legacy, "guard");
+    assert_eq!(guard_span.parent, request.span_id, "guard under request");
+    let tool = one(&all, legacy, "tool");
+    assert_eq!(
+        tool.parent, request.span_id,
+        "tool under its POST's request"
+    );
+    assert_eq!(tool.str_attr("gen_ai.tool.name"), Some("whoami"));
+    assert_eq!(tool.str_attr("outcome"), Some("ok"));
+
     let exported = serde_json::to_string(&*received.lock().unwrap()).unwrap();
+    for part in legacy_token.split('.') {
+        assert!(!exported.contains(part), "a token part was exported");
+    }
     assert!(exported.contains("warden-otlp-test"), "service.name");
     drop(guard);
 }
